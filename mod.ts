@@ -1,0 +1,70 @@
+/**
+ * edgebus: background events on the edge. Publish an event now or up to a year later; handlers
+ * run it with retries, timeouts and dead letters, and every handler's outcome is recorded.
+ *
+ * This entry is runtime-neutral. `createBus()` with no driver runs in process (nothing survives
+ * a restart); the drivers for Cloudflare and NATS live in their own entries.
+ *
+ * @example Publish now and in a day
+ * ```ts
+ * import { createBus } from "./mod.ts";
+ *
+ * const bus = createBus();
+ * bus.on("user.joined", async (event, ctx) => {
+ *   await ctx.publish("email.welcome", { to: (event.body as { email: string }).email });
+ * });
+ * const id = await bus.publish("user.joined", { email: "new@example.com" });
+ * await bus.publish("user.joined", { after: "1 day", id: `follow-up-${id}` }, { email: "new@example.com" });
+ * console.log((await bus.get(id))?.status);
+ * await bus.stop();
+ * ```
+ *
+ * @module
+ */
+export { createBus } from "./src/bus.ts";
+export { type After, latestDue, ONE_YEAR_MS, parseAfter } from "./src/after.ts";
+export { amptRetry, canRetry, defaultRetry, nextDelay, resolveRetry, type RetryPolicy } from "./src/retry.ts";
+export { assertName, compilePattern, type Matcher, MAX_NAME_LENGTH } from "./src/patterns.ts";
+export { assertId, idGenerator } from "./src/ids.ts";
+export { assertJson, type Json, MAX_ENVELOPE_BYTES } from "./src/json.ts";
+export {
+  EdgebusError,
+  type ErrorCode,
+  NonRetriableError,
+  RetryAfterError,
+  ValidationError,
+  type ValidationIssue,
+} from "./src/errors.ts";
+export { createEnvelope, type Draft, initialRecord, readEnvelope } from "./src/envelope.ts";
+export { HandlerTimeoutError, MAX_TIMER_MS } from "./src/run_handler.ts";
+export { memoryDriver, type MemoryDriverOptions } from "./src/memory/driver.ts";
+export { memoryStore, type MemoryStoreOptions } from "./src/memory/store.ts";
+export type { StandardResult, StandardSchemaV1 } from "./src/schema.ts";
+export type {
+  Dispatch,
+  Driver,
+  Envelope,
+  EventRecord,
+  EventStatus,
+  HandlerResult,
+  ListQuery,
+  Outcome,
+  Page,
+  RecordStore,
+} from "./src/driver.ts";
+export type {
+  BatchFailure,
+  BatchMessage,
+  BatchResult,
+  Bus,
+  BusOptions,
+  DeadLetters,
+  Event,
+  Handler,
+  HandlerContext,
+  HandlerOptions,
+  Publisher,
+  PublishItem,
+  PublishOptions,
+  StopOptions,
+} from "./src/types.ts";

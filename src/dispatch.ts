@@ -1,0 +1,129 @@
+import { parseAfter } from "./after.ts";
+import type { Dispatch, Envelope, EventRecord, HandlerResult, Outcome, RecordStore } from "./driver.ts";
+import { NonRetriableError, RetryAfterError } from "./errors.ts";
+import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
+import { runHandler } from "./run_handler.ts";
+import type { Event, Handler, Publisher } from "./types.ts";
+
+/** A handler as the bus keeps it. */
+export interface Registered {
+  readonly id: string;
+  readonly matches: (name: string) => boolean;
+  readonly handler: Handler;
+  readonly timeout: number;
+  readonly retry: RetryPolicy;
+}
+
+/** What dispatching needs from the bus. */
+export interface DispatchDeps {
+  readonly store: RecordStore;
+  readonly handlers: readonly Registered[];
+  readonly now: () => number;
+  readonly shutdown: AbortSignal;
+  /** A publisher whose events are caused by `event`. */
+  readonly publisherFor: (event: Event) => Publisher;
+}
+
+const FINAL = new Set(["done", "dead", "cancelled"]);
+
+function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
+
+function retryDelay(error: unknown, attempts: number, policy: RetryPolicy, now: number): number {
+  if (error instanceof RetryAfterError) {
+    try {
+      return parseAfter(error.after, now) - now;
+    } catch {
+      // An unreadable `after` falls back to the policy rather than losing the event.
+    }
+  }
+  return nextDelay(attempts, policy);
+}
+
+function toEvent(envelope: Envelope): Event {
+  const { id, name, body, time, delay, attempt, correlationId, causationId, origin } = envelope;
+  return { id, name, body, time, delay, attempt, correlationId, causationId, origin };
+}
+
+/** The handlers that should run in this delivery: new ones, and failed ones now due. */
+function dueHandlers(matching: readonly Registered[], results: Record<string, HandlerResult>, now: number) {
+  return matching.filter((h) => {
+    const result = results[h.id];
+    return !result || (result.status === "failed" && (result.nextAt ?? 0) <= now);
+  });
+}
+
+/**
+ * Makes the bus's dispatch function: it runs an envelope's due handlers in registration order,
+ * records each handler's result, and answers done, retry at a time, or dead.
+ *
+ * @param deps the store, the handlers, the clock and the shutdown signal
+ * @returns the dispatch function drivers call
+ */
+export function createDispatch(deps: DispatchDeps): Dispatch {
+  const { store, handlers, now, shutdown, publisherFor } = deps;
+  return async (envelope: Envelope): Promise<Outcome> => {
+    const existing = await store.get(envelope.id);
+    if (existing && FINAL.has(existing.status)) return { status: "done" };
+    const record: EventRecord = existing ?? { ...envelope, status: "pending", handlers: {}, attempt: 0, updatedAt: now() };
+    const matching = handlers.filter((h) => h.matches(envelope.name));
+    const results: Record<string, HandlerResult> = { ...record.handlers };
+    const started = now();
+    if (matching.length === 0) {
+      await store.put({ ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
+      return { status: "done" };
+    }
+    const event = toEvent(envelope);
+    const firstDue = record.time + record.delay;
+    let nonRetriable = false;
+    for (const h of dueHandlers(matching, results, started)) {
+      const result = await runHandler({
+        handlerId: h.id,
+        handler: h.handler,
+        event,
+        timeout: h.timeout,
+        publisher: publisherFor(event),
+        shutdown,
+      });
+      const finishedAt = now();
+      const attempts = (results[h.id]?.attempts ?? 0) + 1;
+      if (result.ok) {
+        results[h.id] = { status: "done", attempts, finishedAt };
+        continue;
+      }
+      const error = describeError(result.error);
+      const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
+      nonRetriable ||= result.error instanceof NonRetriableError;
+      const retriable = !nonRetriable && canRetry(attempts, nextAt, firstDue, h.retry);
+      results[h.id] = retriable
+        ? { status: "failed", attempts, error, finishedAt, nextAt }
+        : { status: "dead", attempts, error, finishedAt };
+    }
+    const outcome = decide(matching, results, nonRetriable);
+    const at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
+    const status = outcome === "retry" ? "retrying" : outcome;
+    await store.put({
+      ...record,
+      status,
+      attempt: envelope.attempt,
+      handlers: results,
+      updatedAt: now(),
+      ...(at === undefined ? {} : { due: at }),
+    });
+    if (at === undefined) return { status: outcome === "dead" ? "dead" : "done" };
+    return { status: "retry", at, envelope: { ...envelope, attempt: envelope.attempt + 1, due: at } };
+  };
+}
+
+function decide(
+  matching: readonly Registered[],
+  results: Record<string, HandlerResult>,
+  nonRetriable: boolean,
+): "done" | "retry" | "dead" {
+  const statuses = matching.map((h) => results[h.id]?.status);
+  if (nonRetriable) return "dead";
+  if (statuses.includes("failed")) return "retry";
+  return statuses.includes("dead") ? "dead" : "done";
+}

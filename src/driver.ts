@@ -1,0 +1,123 @@
+import type { Json } from "./json.ts";
+
+/**
+ * An event as it travels: what a driver stores and sends. `due` is when it should be
+ * delivered (epoch ms); `attempt` is the attempt it will be, from 1.
+ */
+export interface Envelope {
+  /** Unique, time-sortable, or the publisher's idempotency key. */
+  readonly id: string;
+  /** The event name, such as `user.joined`. */
+  readonly name: string;
+  /** The body, as JSON. */
+  readonly body: Json;
+  /** When it was published, epoch ms. */
+  readonly time: number;
+  /** The delay asked for, ms. */
+  readonly delay: number;
+  /** When it is due, epoch ms. */
+  readonly due: number;
+  /** Which attempt this delivery is, from 1. */
+  readonly attempt: number;
+  /** Shared by an event and every event its handlers publish, down the chain. */
+  readonly correlationId: string;
+  /** The event whose handler published this one. */
+  readonly causationId?: string;
+  /** Where it came from (`http`, a service name), when the publisher said. */
+  readonly origin?: string;
+}
+
+/** Where an event stands. */
+export type EventStatus = "scheduled" | "pending" | "retrying" | "done" | "dead" | "cancelled";
+
+/** What one handler did with an event, over all its attempts. */
+export interface HandlerResult {
+  /** `done`, `failed` (will run again), `dead` (out of attempts or non-retriable). */
+  readonly status: "done" | "failed" | "dead";
+  /** How many times this handler ran for this event. */
+  readonly attempts: number;
+  /** The last error, when it failed. */
+  readonly error?: { readonly name: string; readonly message: string };
+  /** When it last finished, epoch ms. */
+  readonly finishedAt?: number;
+  /** When this handler is due again, after a failure. */
+  readonly nextAt?: number;
+}
+
+/** The record of one event: the envelope, its status and every handler's result. */
+export interface EventRecord extends Envelope {
+  /** Where the event stands. */
+  readonly status: EventStatus;
+  /** Results by handler id. */
+  readonly handlers: Readonly<Record<string, HandlerResult>>;
+  /** When the record last changed, epoch ms. */
+  readonly updatedAt: number;
+  /** True when the event was delivered and no handler matched its name. */
+  readonly noHandler?: boolean;
+}
+
+/** Which records to list. */
+export interface ListQuery {
+  /** Only records with this status. */
+  readonly status?: EventStatus;
+  /** Only names matching this name or pattern (`user.*`, `billing.>`). */
+  readonly name?: string;
+  /** At most this many (1 to 1000). @default {50} */
+  readonly limit?: number;
+  /** Where the previous page ended. */
+  readonly cursor?: string;
+}
+
+/** A page of results, newest first, and where the next page starts. */
+export interface Page<T> {
+  /** The results on this page. */
+  readonly items: T[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** Where a driver keeps records and dead letters. */
+export interface RecordStore {
+  /** The record of `id`, or `undefined`. */
+  get(id: string): Promise<EventRecord | undefined>;
+  /**
+   * Inserts each record unless one with the same id was published at or after `dedupSince`;
+   * answers, per record, true when inserted and false when it was a duplicate.
+   */
+  create(records: readonly EventRecord[], dedupSince: number): Promise<boolean[]>;
+  /** Replaces a record. */
+  put(record: EventRecord): Promise<void>;
+  /** Removes a record; true when there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Records newest first (by publish time, then id), filtered and paged. */
+  list(query: ListQuery): Promise<Page<EventRecord>>;
+}
+
+/** What became of a delivery, for the driver to map onto its transport. */
+export type Outcome =
+  | { readonly status: "done" }
+  | { readonly status: "retry"; readonly at: number; readonly envelope: Envelope }
+  | { readonly status: "dead" };
+
+/** Runs an envelope's handlers, saves their results and says what the driver should do next. */
+export type Dispatch = (envelope: Envelope, signal?: AbortSignal) => Promise<Outcome>;
+
+/**
+ * A transport. The bus hands it envelopes with `send`; the driver delivers each one when due
+ * by calling the `dispatch` given to `start`, and maps the outcome onto its transport (ack,
+ * re-send at `at`, nothing more for `dead`, since the bus has recorded the dead letter).
+ */
+export interface Driver {
+  /** Where records and dead letters live. */
+  readonly store: RecordStore;
+  /** True when the bus should start the driver itself on the first publish. */
+  readonly autoStart?: boolean;
+  /** Stores and schedules envelopes, all or none; resolves once they are durable. */
+  send(envelopes: readonly Envelope[]): Promise<void>;
+  /** Removes a scheduled envelope before delivery, when the transport can; true if removed. */
+  cancel(id: string): Promise<boolean>;
+  /** Begins delivering to `dispatch`. */
+  start(dispatch: Dispatch): Promise<void>;
+  /** Stops taking new deliveries, waits for those under way, and closes. */
+  stop(): Promise<void>;
+}

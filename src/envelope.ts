@@ -1,0 +1,106 @@
+import { type After, parseAfter } from "./after.ts";
+import type { Envelope, EventRecord } from "./driver.ts";
+import { EdgebusError } from "./errors.ts";
+import { assertId } from "./ids.ts";
+import { assertJson, byteLength, type Json, MAX_ENVELOPE_BYTES } from "./json.ts";
+import { assertName } from "./patterns.ts";
+
+/** What a publish asks for, before it becomes an envelope. */
+export interface Draft {
+  readonly name: string;
+  readonly body?: unknown;
+  readonly after?: After;
+  readonly id?: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly origin?: string;
+}
+
+const ORIGIN = /^[\x20-\x7e]{1,256}$/;
+
+/**
+ * Checks a draft and makes its envelope: name, id, delay, body and size are all checked here,
+ * before anything is stored or sent.
+ *
+ * @param draft what the publisher asked for
+ * @param now the current time, epoch ms
+ * @param newId makes an id when the draft has none
+ * @returns the envelope, with the body after a JSON round trip
+ * @throws {EdgebusError} `invalid_name`, `invalid_id`, `invalid_delay`, `not_serializable`,
+ * `too_large`, `invalid_option`
+ */
+export function createEnvelope(draft: Draft, now: number, newId: () => string): Envelope {
+  const { name, body, after, id, correlationId, causationId, origin } = draft;
+  assertName(name);
+  if (id !== undefined) assertId(id);
+  if (correlationId !== undefined) assertId(correlationId);
+  if (origin !== undefined && (typeof origin !== "string" || !ORIGIN.test(origin))) {
+    throw new EdgebusError("invalid_option", `Invalid origin ${JSON.stringify(origin)}: use 1 to 256 printable ASCII characters`);
+  }
+  const due = after === undefined ? now : parseAfter(after, now);
+  assertJson(name, body);
+  const text = JSON.stringify(body ?? null);
+  const eventId = id ?? newId();
+  const envelope: Envelope = {
+    id: eventId,
+    name,
+    body: null,
+    time: now,
+    delay: due - now,
+    due,
+    attempt: 1,
+    correlationId: correlationId ?? eventId,
+    ...(causationId === undefined ? {} : { causationId }),
+    ...(origin === undefined ? {} : { origin }),
+  };
+  // Exact byte counts only when the size could matter: most bodies are far below the limit.
+  const metaBytes = byteLength(JSON.stringify(envelope), 0) - 4;
+  const size = metaBytes + byteLength(text, MAX_ENVELOPE_BYTES - metaBytes);
+  if (size >= MAX_ENVELOPE_BYTES) {
+    throw new EdgebusError(
+      "too_large",
+      `Cannot publish "${name}": the event is ${size} bytes as JSON (it must be below ${MAX_ENVELOPE_BYTES}); store large data elsewhere and send a reference`,
+    );
+  }
+  return { ...envelope, body: JSON.parse(text) as Json };
+}
+
+/**
+ * The first record of an envelope just published.
+ *
+ * @param envelope the envelope
+ * @param now the current time
+ * @returns a record that is `scheduled` when due later, else `pending`
+ */
+export function initialRecord(envelope: Envelope, now: number): EventRecord {
+  return {
+    ...envelope,
+    attempt: 0,
+    status: envelope.due > now ? "scheduled" : "pending",
+    handlers: {},
+    updatedAt: now,
+  };
+}
+
+/**
+ * Reads an envelope back from a transport: an object or JSON text with the envelope's fields.
+ *
+ * @param value what the transport carried
+ * @returns the envelope, or `undefined` when it is not one
+ */
+export function readEnvelope(value: unknown): Envelope | undefined {
+  let data = value;
+  if (typeof value === "string") {
+    try {
+      data = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+  const e = data as Record<string, unknown>;
+  const ok = typeof e.id === "string" && typeof e.name === "string" && typeof e.time === "number" &&
+    typeof e.delay === "number" && typeof e.due === "number" && typeof e.attempt === "number" &&
+    typeof e.correlationId === "string" && "body" in e;
+  return ok ? data as Envelope : undefined;
+}

@@ -1,0 +1,134 @@
+import type { Dispatch, Driver, Envelope } from "../driver.ts";
+import { MAX_TIMER_MS } from "../run_handler.ts";
+import { DueHeap } from "./heap.ts";
+import { memoryStore, type MemoryStoreOptions } from "./store.ts";
+
+/** Options of {@linkcode memoryDriver}. */
+export interface MemoryDriverOptions extends MemoryStoreOptions {
+  /** At most this many events are dispatched at once. @default {64} */
+  readonly concurrency?: number;
+}
+
+interface Entry {
+  readonly due: number;
+  readonly envelope: Envelope;
+  cancelled: boolean;
+}
+
+/**
+ * The in-process driver: the default of `createBus()`, and the reference for other drivers.
+ *
+ * It keeps everything in this process's memory: events, delayed events and records are lost
+ * when the process ends. Use it for development, tests and work that may be lost; use the
+ * Cloudflare or NATS driver for anything that must survive a restart. Delays of any length up
+ * to a year work: one timer is armed for the earliest event, in steps a timer can hold.
+ *
+ * @param options concurrency, record retention and the clock
+ * @returns a driver
+ *
+ * @example
+ * ```ts
+ * import { createBus, memoryDriver } from "./mod.ts";
+ * const bus = createBus({ driver: memoryDriver({ concurrency: 8 }) });
+ * await bus.stop();
+ * ```
+ */
+export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
+  const { concurrency = 64, now = Date.now } = options;
+  const store = memoryStore(options);
+  const delayed = new DueHeap<Entry>();
+  const byId = new Map<string, Entry>();
+  let ready: Entry[] = [];
+  let head = 0;
+  let dispatch: Dispatch | undefined;
+  let running = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerDue = Infinity;
+  let stopped = false;
+  let idle: (() => void) | undefined;
+
+  const enqueue = (envelope: Envelope, due: number): void => {
+    const entry: Entry = { due, envelope, cancelled: false };
+    byId.set(envelope.id, entry);
+    if (due <= now()) ready.push(entry);
+    else {
+      delayed.push(entry);
+      arm();
+    }
+  };
+
+  const run = (entry: Entry): void => {
+    running++;
+    dispatch!(entry.envelope)
+      .then((outcome) => {
+        if (outcome.status === "retry" && !stopped) enqueue(outcome.envelope, outcome.at);
+      })
+      .catch(() => {
+        // The store failed: keep the event and try again shortly, as a queue would.
+        if (!stopped) enqueue(entry.envelope, now() + 1_000);
+      })
+      .finally(() => {
+        running--;
+        pump();
+        if (running === 0) idle?.();
+      });
+  };
+
+  const pump = (): void => {
+    while (dispatch && !stopped && running < concurrency && head < ready.length) {
+      const entry = ready[head++];
+      if (byId.get(entry.envelope.id) === entry) byId.delete(entry.envelope.id);
+      if (!entry.cancelled) run(entry);
+    }
+    if (head > 1024 && head * 2 > ready.length) {
+      ready = ready.slice(head);
+      head = 0;
+    }
+  };
+
+  const fire = (): void => {
+    timer = undefined;
+    timerDue = Infinity;
+    const at = now();
+    while ((delayed.peek()?.due ?? Infinity) <= at) ready.push(delayed.pop()!);
+    arm();
+    pump();
+  };
+
+  function arm(): void {
+    const next = delayed.peek();
+    if (!next || stopped || !dispatch || next.due >= timerDue) return;
+    clearTimeout(timer);
+    timerDue = next.due;
+    // Long delays are waited for in steps: a timer longer than 2^31 - 1 ms fires at once.
+    timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, next.due - now())));
+  }
+
+  return {
+    store,
+    autoStart: true,
+    send(envelopes) {
+      for (const envelope of envelopes) enqueue(envelope, envelope.due);
+      pump();
+      return Promise.resolve();
+    },
+    cancel(id) {
+      const entry = byId.get(id);
+      if (!entry) return Promise.resolve(false);
+      entry.cancelled = true;
+      byId.delete(id);
+      return Promise.resolve(true);
+    },
+    start(d) {
+      dispatch = d;
+      arm();
+      pump();
+      return Promise.resolve();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      return running === 0 ? Promise.resolve() : new Promise((resolve) => (idle = resolve));
+    },
+  };
+}

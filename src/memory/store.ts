@@ -1,0 +1,88 @@
+import type { EventRecord, ListQuery, Page, RecordStore } from "../driver.ts";
+import { EdgebusError } from "../errors.ts";
+import { compilePattern } from "../patterns.ts";
+
+/** Options of {@linkcode memoryStore}. */
+export interface MemoryStoreOptions {
+  /** Finished records (done, cancelled) older than this are forgotten, ms; dead letters stay.
+   * @default {86400000} (1 day) */
+  readonly retention?: number;
+  /** The clock. @default {Date.now} */
+  readonly now?: () => number;
+}
+
+const FORGETTABLE = new Set(["done", "cancelled"]);
+const SWEEP_EVERY = 1024;
+
+function encodeCursor(record: EventRecord): string {
+  return `${record.time}~${record.id}`;
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  const at = cursor.indexOf("~");
+  const time = Number(cursor.slice(0, at));
+  if (at < 1 || !Number.isInteger(time)) {
+    throw new EdgebusError("invalid_option", `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`);
+  }
+  return [time, cursor.slice(at + 1)];
+}
+
+/** Newest first: later publish time first, then the larger id. */
+function newerFirst(a: EventRecord, b: EventRecord): number {
+  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * Records in a `Map`, for the memory driver and for tests. Nothing survives the process.
+ *
+ * @param options how long finished records are kept, and the clock
+ * @returns a record store
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
+  const { retention = 86_400_000, now = Date.now } = options;
+  const records = new Map<string, EventRecord>();
+  let writes = 0;
+
+  const sweep = (): void => {
+    if (++writes % SWEEP_EVERY !== 0) return;
+    const oldest = now() - retention;
+    for (const [id, record] of records) {
+      if (FORGETTABLE.has(record.status) && record.updatedAt < oldest) records.delete(id);
+    }
+  };
+
+  return {
+    get: (id) => Promise.resolve(records.get(id)),
+    create(batch, dedupSince) {
+      const answers = batch.map((record) => {
+        const existing = records.get(record.id);
+        if (existing && existing.time >= dedupSince) return false;
+        records.set(record.id, record);
+        return true;
+      });
+      sweep();
+      return Promise.resolve(answers);
+    },
+    put(record) {
+      records.set(record.id, record);
+      return Promise.resolve();
+    },
+    delete: (id) => Promise.resolve(records.delete(id)),
+    list(query: ListQuery): Promise<Page<EventRecord>> {
+      const { status, name, limit = 50, cursor } = query;
+      const matches = name === undefined ? undefined : compilePattern(name);
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const found: EventRecord[] = [];
+      for (const record of records.values()) {
+        if (status !== undefined && record.status !== status) continue;
+        if (matches && !matches(record.name)) continue;
+        if (after && (record.time > after[0] || (record.time === after[0] && record.id >= after[1]))) continue;
+        found.push(record);
+      }
+      found.sort(newerFirst);
+      const items = found.slice(0, limit);
+      const more = found.length > limit;
+      return Promise.resolve(more ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items });
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { EdgebusError } from "./errors.ts";
+import type { Event, Handler, HandlerContext, Publisher } from "./types.ts";
+
+/** The longest timer a runtime arms correctly (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** How a handler run ended. */
+export type RunResult = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+/** Raised inside a run whose time ran out. */
+export class HandlerTimeoutError extends Error {
+  /**
+   * @param handlerId the handler
+   * @param ms the timeout that passed
+   */
+  constructor(handlerId: string, ms: number) {
+    super(`Handler "${handlerId}" did not finish within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Checks a timeout: a whole number of ms from 1 up to the longest timer.
+ *
+ * @param ms the timeout
+ * @param what what the timeout is of, for the message
+ * @throws {EdgebusError} code `invalid_option`
+ */
+export function assertTimeout(ms: unknown, what: string): asserts ms is number {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    throw new EdgebusError("invalid_option", `Invalid timeout for ${what}: expected whole ms from 1 to ${MAX_TIMER_MS}, got ${String(ms)}`);
+  }
+}
+
+/** What one run needs. */
+export interface RunInput {
+  readonly handlerId: string;
+  readonly handler: Handler;
+  readonly event: Event;
+  readonly timeout: number;
+  readonly publisher: Publisher;
+  /** Aborted when the bus shuts down. */
+  readonly shutdown: AbortSignal;
+}
+
+/**
+ * Runs one handler under its timeout. The handler's `signal` aborts on timeout and on
+ * shutdown; either ends the run as a failure at once, without waiting for a handler that
+ * ignores its signal.
+ *
+ * @param input the handler, the event and the limits
+ * @returns whether it succeeded, and the error when not
+ */
+export async function runHandler(input: RunInput): Promise<RunResult> {
+  const { handlerId, handler, event, publisher, shutdown } = input;
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let fail: (error: unknown) => void = () => {};
+  const stopped = new Promise<never>((_, reject) => (fail = reject));
+  const arm = (ms: number): void => {
+    assertTimeout(ms, `handler "${handlerId}"`);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const error = new HandlerTimeoutError(handlerId, ms);
+      controller.abort(error);
+      fail(error);
+    }, ms);
+  };
+  const onShutdown = (): void => {
+    const error = new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`);
+    controller.abort(error);
+    fail(error);
+  };
+  if (shutdown.aborted) return { ok: false, error: shutdown.reason ?? new EdgebusError("stopped", "The bus is stopping") };
+  shutdown.addEventListener("abort", onShutdown, { once: true });
+  const ctx: HandlerContext = {
+    signal: controller.signal,
+    setTimeout: arm,
+    publish: publisher.publish.bind(publisher),
+  };
+  try {
+    arm(input.timeout);
+    await Promise.race([Promise.resolve().then(() => handler(event, ctx)), stopped]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+    shutdown.removeEventListener("abort", onShutdown);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * One test API for Node (vitest), Deno (`deno test`) and Bun (`bun test`): each runtime's own
+ * runner runs the same files. Assertions come from `node:assert/strict`, which all three have.
+ */
+// deno-lint-ignore-file no-explicit-any
+type Fn = () => unknown | Promise<unknown>;
+interface Runner {
+  test(name: string, fn: Fn, timeout?: number): void;
+}
+
+const g = globalThis as any;
+const runtime: "deno" | "bun" | "node" = g.Deno ? "deno" : g.Bun ? "bun" : "node";
+
+async function load(): Promise<Runner> {
+  if (runtime === "deno") {
+    return {
+      test: (name, fn) => g.Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false }),
+    };
+  }
+  const mod: any = runtime === "bun" ? await import("bun:test" as string) : await import("vitest" as string);
+  return { test: (name, fn, timeout) => mod.test(name, fn, timeout) };
+}
+
+const runner = await load();
+const prefix: string[] = [];
+
+/** The runtime running the tests. */
+export const RUNTIME = runtime;
+
+/** Groups tests under a name (prefixed to each test's name). */
+export function describe(name: string, fn: () => void): void {
+  prefix.push(name);
+  try {
+    fn();
+  } finally {
+    prefix.pop();
+  }
+}
+
+/** Declares a test; `timeout` in ms (Deno has none per test). */
+export function test(name: string, fn: Fn, timeout = 20_000): void {
+  runner.test([...prefix, name].join(" > "), fn, timeout);
+}
+
+/** Waits `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value or `ms` passes. */
+export async function eventually<T>(check: () => T | Promise<T>, ms = 5_000, every = 5): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    await sleep(every);
+  }
+  throw new Error(`Condition not met within ${ms} ms (last value: ${JSON.stringify(last)})`);
+}
