@@ -4,7 +4,7 @@ import { EdgebusError } from "./errors.ts";
 export type After = number | string | Date;
 
 /** One year of milliseconds (365 days): numbers above it are read as epoch timestamps. */
-export const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+export const ONE_YEAR_MS: number = 365 * 24 * 60 * 60 * 1000;
 
 const UNIT_MS: Record<string, number> = {
   second: 1_000,
@@ -18,7 +18,7 @@ const RELATIVE = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*$/i;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 function refuse(value: unknown, why: string): never {
-  const shown = value instanceof Date ? value.toISOString?.() ?? "Invalid Date" : value;
+  const shown = value instanceof Date ? (Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()) : value;
   throw new EdgebusError("invalid_delay", `Cannot schedule after ${JSON.stringify(shown) ?? String(value)}: ${why}`);
 }
 
@@ -55,7 +55,7 @@ function relative(value: string, now: number): number {
   return now + Math.ceil(count * ms);
 }
 
-function absolute(value: unknown, at: number, now: number): number {
+function absolute(value: unknown, at: number): number {
   if (!Number.isFinite(at)) refuse(value, "not a valid date");
   return Math.ceil(at);
 }
@@ -91,9 +91,9 @@ export function parseAfter(value: After, now: number): number {
     if (value <= 0) refuse(value, "the delay must be greater than zero");
     due = value > ONE_YEAR_MS ? Math.ceil(value) : now + Math.ceil(value);
   } else if (value instanceof Date) {
-    due = absolute(value, value.getTime(), now);
+    due = absolute(value, value.getTime());
   } else if (typeof value === "string") {
-    if (ISO_UTC.test(value.trim())) due = absolute(value, Date.parse(value.trim()), now);
+    if (ISO_UTC.test(value.trim())) due = absolute(value, Date.parse(value.trim()));
     else due = relative(value, now);
   } else {
     refuse(value, `expected a number, a string or a Date, got ${typeof value}`);

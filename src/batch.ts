@@ -42,7 +42,12 @@ export async function handleBatch(messages: readonly BatchMessage[], deps: Batch
       try {
         const outcome = await dispatch(envelope);
         if (outcome.status === "retry") {
-          failures.push({ id: message.id, retryAt: outcome.at, delay: Math.max(0, outcome.at - now()), envelope: outcome.envelope });
+          failures.push({
+            id: message.id,
+            retryAt: outcome.at,
+            delay: Math.max(0, outcome.at - now()),
+            envelope: outcome.envelope,
+          });
         }
       } catch {
         // The record could not be read or saved: try the whole message again later.

@@ -18,9 +18,9 @@ import type {
   Event,
   Handler,
   HandlerOptions,
+  Publisher,
   PublishItem,
   PublishOptions,
-  Publisher,
   StopOptions,
 } from "./types.ts";
 
@@ -30,7 +30,10 @@ function publishArgs(name: string, args: unknown[]): PublishItem {
   if (args.length >= 2) {
     const options = args[0];
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
-      throw new EdgebusError("invalid_option", `Cannot publish "${name}": with three arguments the second must be the options object`);
+      throw new EdgebusError(
+        "invalid_option",
+        `Cannot publish "${name}": with three arguments the second must be the options object`,
+      );
     }
     return { ...(options as PublishOptions), name, body: args[1] };
   }
@@ -45,7 +48,10 @@ function assertQuery(query: ListQuery): void {
   if (name !== undefined) compilePattern(name);
   const statuses = ["scheduled", "pending", "retrying", "done", "dead", "cancelled"];
   if (status !== undefined && !statuses.includes(status)) {
-    throw new EdgebusError("invalid_option", `Invalid status ${JSON.stringify(status)}: expected one of ${statuses.join(", ")}`);
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid status ${JSON.stringify(status)}: expected one of ${statuses.join(", ")}`,
+    );
   }
 }
 
@@ -80,9 +86,14 @@ export function createBus(options: BusOptions = {}): Bus {
   } = options;
   const retry = resolveRetry(options.retry);
   assertTimeout(timeout, "the bus");
-  if (!(dedupWindow >= 0)) throw new EdgebusError("invalid_option", `Invalid dedupWindow ${dedupWindow}: expected ms >= 0`);
+  if (!(dedupWindow >= 0)) {
+    throw new EdgebusError("invalid_option", `Invalid dedupWindow ${dedupWindow}: expected ms >= 0`);
+  }
   if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1) {
-    throw new EdgebusError("invalid_option", `Invalid batchConcurrency ${batchConcurrency}: expected a whole number >= 1`);
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid batchConcurrency ${batchConcurrency}: expected a whole number >= 1`,
+    );
   }
   const store = driver.store;
   const handlers: Registered[] = [];
@@ -111,7 +122,9 @@ export function createBus(options: BusOptions = {}): Bus {
         await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
         throw error instanceof EdgebusError
           ? error
-          : new EdgebusError("unavailable", `Cannot publish: the transport refused the event (${String(error)})`, { cause: error });
+          : new EdgebusError("unavailable", `Cannot publish: the transport refused the event (${String(error)})`, {
+            cause: error,
+          });
       }
     }
     return envelopes.map((e) => e.id);
@@ -163,21 +176,35 @@ export function createBus(options: BusOptions = {}): Bus {
       const [opts, handler] = args.length >= 2 ? args as [HandlerOptions, Handler] : [{}, args[0] as Handler];
       const matches = compilePattern(pattern);
       if (typeof handler !== "function") {
-        throw new EdgebusError("invalid_option", `Cannot add a handler for "${pattern}": expected a function, got ${typeof handler}`);
+        throw new EdgebusError(
+          "invalid_option",
+          `Cannot add a handler for "${pattern}": expected a function, got ${typeof handler}`,
+        );
       }
       const id = opts.id ?? `${pattern}#${handlers.filter((h) => h.id.startsWith(`${pattern}#`)).length + 1}`;
       if (handlers.some((h) => h.id === id)) {
-        throw new EdgebusError("duplicate_handler", `Cannot add handler "${id}": a handler with that id exists; give each a unique id`);
+        throw new EdgebusError(
+          "duplicate_handler",
+          `Cannot add handler "${id}": a handler with that id exists; give each a unique id`,
+        );
       }
       const handlerTimeout = opts.timeout ?? timeout;
       assertTimeout(handlerTimeout, `handler "${id}"`);
-      handlers.push({ id, matches, handler: handler as Handler, timeout: handlerTimeout, retry: resolveRetry(opts.retry, retry) });
+      handlers.push({
+        id,
+        matches,
+        handler: handler as Handler,
+        timeout: handlerTimeout,
+        retry: resolveRetry(opts.retry, retry),
+      });
       return bus;
     },
     publish: publisherFor().publish,
     publishBatch(items: readonly PublishItem[]): Promise<string[]> {
       if (!Array.isArray(items)) {
-        return Promise.reject(new EdgebusError("invalid_option", "Cannot publish a batch: expected an array of { name, body }"));
+        return Promise.reject(
+          new EdgebusError("invalid_option", "Cannot publish a batch: expected an array of { name, body }"),
+        );
       }
       return items.length === 0 ? Promise.resolve([]) : publishDrafts(items);
     },
@@ -195,7 +222,13 @@ export function createBus(options: BusOptions = {}): Bus {
     },
     deadLetters,
     handleBatch(messages: readonly BatchMessage[]): Promise<BatchResult> {
-      const run = handleBatch(messages, { dispatch, concurrency: batchConcurrency, retry, now, stopping: () => !!stopping });
+      const run = handleBatch(messages, {
+        dispatch,
+        concurrency: batchConcurrency,
+        retry,
+        now,
+        stopping: () => !!stopping,
+      });
       batches.add(run);
       return run.finally(() => batches.delete(run));
     },

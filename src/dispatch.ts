@@ -67,7 +67,8 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
     if (existing && FINAL.has(existing.status)) return { status: "done" };
-    const record: EventRecord = existing ?? { ...envelope, status: "pending", handlers: {}, attempt: 0, updatedAt: now() };
+    const record: EventRecord = existing ??
+      { ...envelope, status: "pending", handlers: {}, attempt: 0, updatedAt: now() };
     const matching = handlers.filter((h) => h.matches(envelope.name));
     const results: Record<string, HandlerResult> = { ...record.handlers };
     const started = now();

@@ -35,7 +35,10 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
   if (id !== undefined) assertId(id);
   if (correlationId !== undefined) assertId(correlationId);
   if (origin !== undefined && (typeof origin !== "string" || !ORIGIN.test(origin))) {
-    throw new EdgebusError("invalid_option", `Invalid origin ${JSON.stringify(origin)}: use 1 to 256 printable ASCII characters`);
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid origin ${JSON.stringify(origin)}: use 1 to 256 printable ASCII characters`,
+    );
   }
   const due = after === undefined ? now : parseAfter(after, now);
   assertJson(name, body);

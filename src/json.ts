@@ -4,7 +4,7 @@ import { EdgebusError } from "./errors.ts";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The largest envelope (event, body and metadata, as JSON) in bytes: 256 KiB, exclusive. */
-export const MAX_ENVELOPE_BYTES = 256 * 1024;
+export const MAX_ENVELOPE_BYTES: number = 256 * 1024;
 
 const encoder = new TextEncoder();
 

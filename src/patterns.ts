@@ -60,7 +60,9 @@ export function compilePattern(pattern: string): Matcher {
   if (!valid) {
     throw new EdgebusError(
       "invalid_pattern",
-      `Invalid pattern ${JSON.stringify(pattern)}: use dot-separated tokens, "*" for one token and ">" last for the rest`,
+      `Invalid pattern ${
+        JSON.stringify(pattern)
+      }: use dot-separated tokens, "*" for one token and ">" last for the rest`,
     );
   }
   if (!pattern.includes("*") && !pattern.includes(">")) return (name) => name === pattern;

@@ -28,7 +28,10 @@ export class HandlerTimeoutError extends Error {
  */
 export function assertTimeout(ms: unknown, what: string): asserts ms is number {
   if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
-    throw new EdgebusError("invalid_option", `Invalid timeout for ${what}: expected whole ms from 1 to ${MAX_TIMER_MS}, got ${String(ms)}`);
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid timeout for ${what}: expected whole ms from 1 to ${MAX_TIMER_MS}, got ${String(ms)}`,
+    );
   }
 }
 
@@ -71,7 +74,9 @@ export async function runHandler(input: RunInput): Promise<RunResult> {
     controller.abort(error);
     fail(error);
   };
-  if (shutdown.aborted) return { ok: false, error: shutdown.reason ?? new EdgebusError("stopped", "The bus is stopping") };
+  if (shutdown.aborted) {
+    return { ok: false, error: shutdown.reason ?? new EdgebusError("stopped", "The bus is stopping") };
+  }
   shutdown.addEventListener("abort", onShutdown, { once: true });
   const ctx: HandlerContext = {
     signal: controller.signal,

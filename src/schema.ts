@@ -43,7 +43,7 @@ export async function validateBody(name: string, schema: StandardSchemaV1, body:
       name,
       result.issues.map((issue) => ({
         message: issue.message,
-        path: issue.path?.map((segment) => typeof segment === "object" ? segment.key : segment),
+        path: issue.path && Array.from(issue.path, (segment) => typeof segment === "object" ? segment.key : segment),
       })),
     );
   }

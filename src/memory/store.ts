@@ -22,7 +22,10 @@ function decodeCursor(cursor: string): [number, string] {
   const at = cursor.indexOf("~");
   const time = Number(cursor.slice(0, at));
   if (at < 1 || !Number.isInteger(time)) {
-    throw new EdgebusError("invalid_option", `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`);
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
+    );
   }
   return [time, cursor.slice(at + 1)];
 }

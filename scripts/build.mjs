@@ -1,0 +1,19 @@
+// Builds dist/ for npm (ES modules with .d.ts) and checks that the built entries import.
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+
+rmSync("dist", { recursive: true, force: true });
+const tsc = spawnSync("node_modules/.bin/tsc", ["-p", "tsconfig.build.json"], { stdio: "inherit" });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+for (const [key, target] of Object.entries(pkg.exports)) {
+  // The cloudflare entry imports "cloudflare:workers", which exists only inside workerd.
+  if (key === "./cloudflare") continue;
+  const mod = await import(new URL(`../${target.default}`, import.meta.url).href);
+  if (Object.keys(mod).length === 0) {
+    console.error(`${key}: ${target.default} exports nothing`);
+    process.exit(1);
+  }
+}
+console.log(`built dist/ (${Object.keys(pkg.exports).length} entries)`);

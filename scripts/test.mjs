@@ -1,0 +1,91 @@
+// `npm test`: format and lint, type checks, package checks, then the tests on Node (vitest),
+// Deno and Bun (and workerd, when the Cloudflare tests exist). Stops at the first problem and
+// ends with a per-runtime summary and one "N passed, N failed" line.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+
+const bin = (name) => `node_modules/.bin/${name}`;
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+const summary = [];
+
+function run(label, command, args, parse) {
+  return new Promise((resolve) => {
+    console.log(`\n== ${label}: ${command} ${args.join(" ")}`);
+    const started = Date.now();
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const take = (stream, sink) =>
+      stream.on("data", (chunk) => {
+        output += chunk;
+        sink.write(chunk);
+      });
+    take(child.stdout, process.stdout);
+    take(child.stderr, process.stderr);
+    child.on("close", (code) => {
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      // deno-lint-ignore no-control-regex
+      const counts = parse ? parse(output.replace(/\x1b\[[0-9;]*m/g, "")) : undefined;
+      resolve({ label, ok: code === 0, code, seconds, counts });
+    });
+  });
+}
+
+const vitestCounts = (out) => {
+  const line = out.split("\n").find((l) => /^\s*Tests\s+/.test(l)) ?? "";
+  return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) };
+};
+const denoCounts = (out) => {
+  const m = /\|\s*(\d+) passed[^|]*\|\s*(\d+) failed/.exec(out);
+  return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
+};
+const bunCounts = (out) => ({
+  passed: Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0),
+  failed: Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? 0),
+});
+
+const checks = [
+  ["format", bin("deno"), ["fmt", "--check"]],
+  ["lint", bin("deno"), ["lint"]],
+  ["manifests and core purity", "node", ["scripts/check_manifests.mjs"]],
+  ["type check: the core alone, without runtime types", bin("tsc"), ["-p", "tsconfig.json"]],
+  ["type check: everything, with Deno", bin("deno"), ["check", "mod.ts", "adapters", "test", "examples", "bench"]],
+  ["build for npm", "node", ["scripts/build.mjs"]],
+  ["JSR dry run", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]],
+];
+
+const suites = [
+  ["Node (vitest)", bin("vitest"), ["run"], vitestCounts],
+  ["Deno", bin("deno"), ["test", "-A", "--parallel", "test/"], denoCounts],
+  ["Bun", bin("bun"), ["test", "test/"], bunCounts],
+];
+if (existsSync("vitest.cloudflare.config.ts")) {
+  suites.push(["workerd (vitest)", bin("vitest"), ["run", "-c", "vitest.cloudflare.config.ts"], vitestCounts]);
+}
+
+function finish(failedStep) {
+  console.log("\n== summary");
+  for (const r of summary) {
+    const counts = r.counts ? `${r.counts.passed} passed, ${r.counts.failed} failed` : r.ok ? "ok" : `exit ${r.code}`;
+    console.log(`${r.ok ? "ok  " : "FAIL"} ${r.label.padEnd(52)} ${counts} (${r.seconds} s)`);
+  }
+  const passed = summary.reduce((n, r) => n + (r.counts?.passed ?? 0), 0);
+  let failed = summary.reduce((n, r) => n + (r.counts?.failed ?? 0), 0);
+  if (failedStep && failed === 0) failed = 1; // a failed check counts, even if it ran no test
+  if (failedStep) console.log(`stopped at: ${failedStep}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failedStep ? 1 : 0);
+}
+
+mkdirSync(".test-output", { recursive: true });
+for (const [label, command, args] of checks) {
+  const result = await run(label, command, args);
+  summary.push(result);
+  if (!result.ok) finish(label);
+}
+for (const [label, command, args, parse] of suites) {
+  const result = await run(label, command, args, parse);
+  if (result.ok && (!result.counts || result.counts.passed === 0)) result.ok = false; // ran no test
+  summary.push(result);
+  if (!result.ok) finish(label);
+}
+finish();

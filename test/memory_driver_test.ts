@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { createBus, memoryDriver, memoryStore } from "../mod.ts";
+import { describe, eventually, sleep, test } from "./lib/t.ts";
+
+describe("memory driver", () => {
+  test("a delay of months does not overflow the timer (nothing arrives early)", async () => {
+    const bus = createBus();
+    let runs = 0;
+    bus.on("renewal.due", () => void runs++);
+    // 2^31 ms is about 24.8 days: a naive setTimeout with 60 days fires at once.
+    const id = await bus.publish("renewal.due", { after: "2 months" }, {});
+    await bus.publish("renewal.due", { after: 2 ** 31 + 5 }, {});
+    await sleep(100);
+    assert.equal(runs, 0);
+    assert.equal((await bus.get(id))?.status, "scheduled");
+    await bus.stop();
+  });
+
+  test("delayed events fire in due order, and an earlier one re-arms the timer", async () => {
+    const bus = createBus();
+    const order: number[] = [];
+    bus.on("tick", (e) => void order.push(e.body as number));
+    await bus.publish("tick", { after: 300 }, 3);
+    await bus.publish("tick", { after: 200 }, 2);
+    await bus.publish("tick", { after: 100 }, 1);
+    await bus.publish("tick", 0);
+    await eventually(() => order.length === 4);
+    assert.deepEqual(order, [0, 1, 2, 3]);
+    await bus.stop();
+  });
+
+  test("at most `concurrency` events run at once", async () => {
+    const bus = createBus({ driver: memoryDriver({ concurrency: 3 }) });
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    bus.on("work", async () => {
+      peak = Math.max(peak, ++running);
+      await sleep(10);
+      running--;
+      done++;
+    });
+    await bus.publishBatch(Array.from({ length: 20 }, (_, i) => ({ name: "work", body: i })));
+    await eventually(() => done === 20);
+    assert.equal(peak, 3);
+    await bus.stop();
+  });
+
+  test("the store forgets finished records after the retention period, but keeps dead letters", async () => {
+    let clock = 1_000_000;
+    const store = memoryStore({ retention: 1_000, now: () => clock });
+    const base = { name: "a", body: null, delay: 0, due: 0, attempt: 1, handlers: {}, correlationId: "c" };
+    await store.create([{ ...base, id: "old-done", time: clock, status: "done", updatedAt: clock }], 0);
+    await store.create([{ ...base, id: "old-dead", time: clock, status: "dead", updatedAt: clock }], 0);
+    clock += 5_000;
+    for (let i = 0; i < 1_024; i++) {
+      await store.create([{ ...base, id: `n${i}`, time: clock, status: "pending", updatedAt: clock }], 0);
+    }
+    assert.equal(await store.get("old-done"), undefined);
+    assert.ok(await store.get("old-dead"));
+    assert.ok(await store.get("n0"));
+  });
+
+  test("the dedup window can be set: after it, the same id is a new event", async () => {
+    let clock = Date.now();
+    const bus = createBus({ dedupWindow: 1_000, now: () => clock, driver: memoryDriver({ now: () => clock }) });
+    let runs = 0;
+    bus.on("a.b", () => void runs++);
+    await bus.publish("a.b", { id: "k" }, 1);
+    await eventually(() => runs === 1);
+    await bus.publish("a.b", { id: "k" }, 2);
+    clock += 1_001;
+    await bus.publish("a.b", { id: "k" }, 3);
+    await eventually(() => runs === 2);
+    assert.deepEqual((await bus.get("k"))?.body, 3);
+    await bus.stop();
+  });
+
+  test("two buses in one process never see each other's events", async () => {
+    const a = createBus();
+    const b = createBus();
+    const seen: string[] = [];
+    a.on("x", () => void seen.push("a"));
+    b.on("x", () => void seen.push("b"));
+    await a.publish("x", {});
+    await eventually(() => seen.length === 1);
+    await sleep(20);
+    assert.deepEqual(seen, ["a"]);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+});
