@@ -1,0 +1,128 @@
+import type { Hono, MiddlewareHandler } from "hono";
+import { describeRoute } from "hono-openapi";
+import { assertId, type Bus } from "../../mod.ts";
+import { parseJson } from "./body.ts";
+import type { RouterEnv } from "./guard.ts";
+import { HttpError } from "./http_error.ts";
+import { batchItems, httpAfter, listQuery, queryOrHeader } from "./input.ts";
+import type { routeDocs } from "./openapi.ts";
+
+/** The middleware each protected route runs first, with or without a body. */
+export interface Guards {
+  /** For routes that take a JSON body. */
+  readonly body: MiddlewareHandler<RouterEnv>;
+  /** For routes without a body. */
+  readonly bare: MiddlewareHandler<RouterEnv>;
+}
+
+/**
+ * Adds the event routes: publish, batch publish, list, get and cancel.
+ *
+ * @param app the router
+ * @param bus the bus
+ * @param guards the auth and input checks
+ * @param docs the OpenAPI description of each route
+ *
+ * @example
+ * ```ts ignore
+ * eventRoutes(app, bus, guards, routeDocs([]));
+ * ```
+ */
+export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs: ReturnType<typeof routeDocs>): void {
+  app.post("/events/:name", describeRoute(docs.publish), guards.body, async (c) => {
+    const after = httpAfter(queryOrHeader(c, "after", "Edgebus-After"));
+    const key = queryOrHeader(c, "id", "Idempotency-Key");
+    const body = parseJson(c.get("rawBody"));
+    const options = {
+      origin: "http",
+      ...(after === undefined ? {} : { after }),
+      ...(key === undefined ? {} : { id: key }),
+    };
+    const id = await bus.publish(c.req.param("name"), options, body);
+    return c.json({ id }, 202, { "Edgebus-Event-Id": id });
+  });
+
+  app.post("/events", describeRoute(docs.batch), guards.body, async (c) => {
+    const ids = await bus.publishBatch(batchItems(parseJson(c.get("rawBody"))));
+    return c.json({ ids }, 202, { "Edgebus-Event-Id": ids.join(", ") });
+  });
+
+  app.get("/events", describeRoute(docs.list), guards.bare, async (c) => c.json(await bus.list(listQuery(c)), 200));
+
+  app.get("/events/:id", describeRoute(docs.get), guards.bare, async (c) => {
+    const id = c.req.param("id");
+    assertId(id);
+    const record = await bus.get(id);
+    if (!record) throw new HttpError(404, "not_found", `No event with id ${JSON.stringify(id)}`);
+    return c.json(record, 200);
+  });
+
+  app.delete("/events/:id", describeRoute(docs.cancel), guards.bare, async (c) => {
+    const id = c.req.param("id");
+    assertId(id);
+    const record = await bus.get(id);
+    if (!record) throw new HttpError(404, "not_found", `No event with id ${JSON.stringify(id)}`);
+    if (!(await bus.cancel(id))) {
+      throw new HttpError(
+        409,
+        "conflict",
+        `Cannot cancel ${
+          JSON.stringify(id)
+        }: it is ${record.status}; only a delayed event not yet due can be cancelled`,
+      );
+    }
+    return c.json({ id, status: "cancelled" as const }, 200);
+  });
+}
+
+/**
+ * Adds the dead-letter routes: list, replay and delete.
+ *
+ * @param app the router
+ * @param bus the bus
+ * @param guards the auth checks
+ * @param docs the OpenAPI description of each route
+ *
+ * @example
+ * ```ts ignore
+ * deadLetterRoutes(app, bus, guards, routeDocs([]));
+ * ```
+ */
+export function deadLetterRoutes(
+  app: Hono<RouterEnv>,
+  bus: Bus,
+  guards: Guards,
+  docs: ReturnType<typeof routeDocs>,
+): void {
+  const dead = async (id: string): Promise<void> => {
+    assertId(id);
+    const record = await bus.get(id);
+    if (!record) throw new HttpError(404, "not_found", `No event with id ${JSON.stringify(id)}`);
+    if (record.status !== "dead") {
+      throw new HttpError(409, "conflict", `Event ${JSON.stringify(id)} is ${record.status}, not a dead letter`);
+    }
+  };
+
+  app.get("/dead-letters", describeRoute(docs.deadLetters), guards.bare, async (c) => {
+    const { status: _ignored, ...query } = listQuery(c);
+    return c.json(await bus.deadLetters.list(query), 200);
+  });
+
+  app.post("/dead-letters/:id/replay", describeRoute(docs.replay), guards.bare, async (c) => {
+    const id = c.req.param("id");
+    await dead(id);
+    if (!(await bus.deadLetters.replay(id))) {
+      throw new HttpError(409, "conflict", `Event ${JSON.stringify(id)} is no longer a dead letter`);
+    }
+    return c.json({ id }, 202, { "Edgebus-Event-Id": id });
+  });
+
+  app.delete("/dead-letters/:id", describeRoute(docs.deleteDead), guards.bare, async (c) => {
+    const id = c.req.param("id");
+    await dead(id);
+    if (!(await bus.deadLetters.delete(id))) {
+      throw new HttpError(409, "conflict", `Event ${JSON.stringify(id)} is no longer a dead letter`);
+    }
+    return c.json({ id, deleted: true as const }, 200);
+  });
+}

@@ -1,0 +1,139 @@
+import type { Context } from "hono";
+import { EdgebusError, type ListQuery, type PublishItem } from "../../mod.ts";
+import { HttpError } from "./http_error.ts";
+
+/** The most events one batch publish may hold. */
+export const MAX_BATCH = 100;
+
+/**
+ * One option given as a query parameter or a header (at most once, and the same in both).
+ *
+ * @param c the request context
+ * @param query the query parameter's name
+ * @param header the header's name
+ * @returns the value, or `undefined` when neither is given
+ * @throws {EdgebusError} code `invalid_option` when repeated or when the two disagree
+ *
+ * @example
+ * ```ts ignore
+ * const id = queryOrHeader(c, "id", "Idempotency-Key");
+ * ```
+ */
+export function queryOrHeader(c: Context, query: string, header: string): string | undefined {
+  const values = c.req.queries(query) ?? [];
+  if (values.length > 1) {
+    throw new EdgebusError("invalid_option", `Give ?${query}= at most once (got ${values.length})`);
+  }
+  const fromHeader = c.req.header(header);
+  if (values.length === 1 && fromHeader !== undefined && values[0] !== fromHeader) {
+    throw new EdgebusError(
+      "invalid_option",
+      `?${query}=${JSON.stringify(values[0])} disagrees with ${header}: ${JSON.stringify(fromHeader)}`,
+    );
+  }
+  return values[0] ?? fromHeader;
+}
+
+/**
+ * Reads `after` as it comes over HTTP: digits are a number (ms, or an epoch in ms), anything
+ * else is passed on as text (`"1 day"`, an ISO date).
+ *
+ * @param value the text
+ * @returns what `publish` takes as `after`
+ *
+ * @example
+ * ```ts
+ * import { httpAfter } from "./input.ts";
+ * console.log(httpAfter("5000"), httpAfter("1 day")); // 5000 "1 day"
+ * ```
+ */
+export function httpAfter(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\d{1,16}$/.test(value.trim()) ? Number(value) : value;
+}
+
+/**
+ * The query of `GET /events` and `GET /dead-letters`; empty parameters count as absent.
+ *
+ * @param c the request context
+ * @returns the list query
+ * @throws {EdgebusError} code `invalid_option` when `limit` is not a whole number
+ *
+ * @example
+ * ```ts ignore
+ * const page = await bus.list(listQuery(c));
+ * ```
+ */
+export function listQuery(c: Context): ListQuery {
+  const read = (key: string): string | undefined => {
+    const value = c.req.query(key);
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const limit = read("limit");
+  if (limit !== undefined && !/^\d{1,6}$/.test(limit)) {
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid limit ${JSON.stringify(limit)}: expected a whole number from 1 to 1000`,
+    );
+  }
+  const query: Record<string, unknown> = {
+    status: read("status"),
+    name: read("name"),
+    limit: limit === undefined ? undefined : Number(limit),
+    cursor: read("cursor"),
+  };
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as ListQuery;
+}
+
+const ITEM_KEYS = new Set(["name", "body", "after", "id"]);
+
+function batchItem(value: unknown, i: number): PublishItem {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "invalid_batch", `events[${i}] is not an object of { name, body, after?, id? }`);
+  }
+  const item = value as Record<string, unknown>;
+  const unknown = Object.keys(item).find((key) => !ITEM_KEYS.has(key));
+  if (unknown !== undefined) {
+    throw new HttpError(
+      400,
+      "invalid_batch",
+      `events[${i}] has an unknown field ${JSON.stringify(unknown)} (expected name, body, after, id)`,
+    );
+  }
+  if (typeof item.name !== "string") throw new EdgebusError("invalid_name", `events[${i}].name must be a string`);
+  if (item.id !== undefined && typeof item.id !== "string") {
+    throw new EdgebusError("invalid_id", `events[${i}].id must be a string`);
+  }
+  if (item.after !== undefined && typeof item.after !== "string" && typeof item.after !== "number") {
+    throw new EdgebusError("invalid_delay", `events[${i}].after must be a number of ms or a string`);
+  }
+  return {
+    name: item.name,
+    body: item.body,
+    after: item.after as number | string | undefined,
+    id: item.id as string | undefined,
+  };
+}
+
+/**
+ * Checks the body of a batch publish: an array of 1 to 100 `{ name, body, after?, id? }`.
+ *
+ * @param body the parsed JSON body
+ * @returns the items, marked as coming from HTTP
+ * @throws {HttpError} 400 `invalid_batch`; {EdgebusError} for a mistyped name, id or after
+ *
+ * @example
+ * ```ts
+ * import { batchItems } from "./input.ts";
+ * console.log(batchItems([{ name: "a.b", body: 1 }]).length); // 1
+ * ```
+ */
+export function batchItems(body: unknown): PublishItem[] {
+  if (!Array.isArray(body)) {
+    throw new HttpError(400, "invalid_batch", "Expected a JSON array of { name, body, after?, id? }");
+  }
+  if (body.length === 0 || body.length > MAX_BATCH) {
+    throw new HttpError(400, "invalid_batch", `A batch holds 1 to ${MAX_BATCH} events (got ${body.length})`);
+  }
+  return body.map((value, i) => ({ ...batchItem(value, i), origin: "http" }));
+}
