@@ -7,7 +7,7 @@ import { idGenerator } from "./ids.ts";
 import { memoryDriver } from "./memory/driver.ts";
 import { compilePattern } from "./patterns.ts";
 import { resolveRetry } from "./retry.ts";
-import { assertTimeout } from "./run_handler.ts";
+import { assertTimeout, type Shutdown } from "./run_handler.ts";
 import { validateBody } from "./schema.ts";
 import type {
   BatchMessage,
@@ -55,6 +55,26 @@ function assertQuery(query: ListQuery): void {
   }
 }
 
+/** A shutdown flag with its listeners, one per running handler. */
+function shutdownSwitch(): Shutdown & { abort(): void } {
+  const listeners = new Set<() => void>();
+  let aborted = false;
+  return {
+    get aborted() {
+      return aborted;
+    },
+    onAbort(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    abort() {
+      aborted = true;
+      for (const fn of listeners) fn();
+      listeners.clear();
+    },
+  };
+}
+
 /**
  * Creates a bus: register handlers with `on`, send events with `publish`.
  *
@@ -98,7 +118,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const store = driver.store;
   const handlers: Registered[] = [];
   const newId = idGenerator(now);
-  const shutdown = new AbortController();
+  const shutdown = shutdownSwitch();
   const batches = new Set<Promise<unknown>>();
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -146,7 +166,7 @@ export function createBus(options: BusOptions = {}): Bus {
     } as Publisher;
   }
 
-  const dispatch: Dispatch = createDispatch({ store, handlers, now, shutdown: shutdown.signal, publisherFor });
+  const dispatch: Dispatch = createDispatch({ store, handlers, now, shutdown, publisherFor });
 
   const deadLetters: DeadLetters = {
     list(query = {}): Promise<Page<EventRecord>> {
@@ -240,7 +260,7 @@ export function createBus(options: BusOptions = {}): Bus {
     stop(stopOptions: StopOptions = {}): Promise<void> {
       stopping ??= (async () => {
         const grace = stopOptions.gracePeriod ?? gracePeriod;
-        const timer = setTimeout(() => shutdown.abort(new EdgebusError("stopped", "The bus is shutting down")), grace);
+        const timer = setTimeout(shutdown.abort, grace);
         try {
           await started?.catch(() => {});
           await Promise.all([driver.stop(), ...batches]);

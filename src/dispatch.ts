@@ -2,7 +2,7 @@ import { parseAfter } from "./after.ts";
 import type { Dispatch, Envelope, EventRecord, HandlerResult, Outcome, RecordStore } from "./driver.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
-import { runHandler } from "./run_handler.ts";
+import { runHandler, type Shutdown } from "./run_handler.ts";
 import type { Event, Handler, Publisher } from "./types.ts";
 
 /** A handler as the bus keeps it. */
@@ -19,7 +19,7 @@ export interface DispatchDeps {
   readonly store: RecordStore;
   readonly handlers: readonly Registered[];
   readonly now: () => number;
-  readonly shutdown: AbortSignal;
+  readonly shutdown: Shutdown;
   /** A publisher whose events are caused by `event`. */
   readonly publisherFor: (event: Event) => Publisher;
 }

@@ -57,7 +57,8 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
     ...(origin === undefined ? {} : { origin }),
   };
   // Exact byte counts only when the size could matter: most bodies are far below the limit.
-  const metaBytes = byteLength(JSON.stringify(envelope), 0) - 4;
+  // Everything but the body is ASCII (names, ids and origins are checked), so chars are bytes.
+  const metaBytes = JSON.stringify(envelope).length - 4;
   const size = metaBytes + byteLength(text, MAX_ENVELOPE_BYTES - metaBytes);
   if (size >= MAX_ENVELOPE_BYTES) {
     throw new EdgebusError(

@@ -35,6 +35,14 @@ export function assertTimeout(ms: unknown, what: string): asserts ms is number {
   }
 }
 
+/** Lets runs learn of shutdown without one listener each on a shared signal. */
+export interface Shutdown {
+  /** True once the bus has aborted its handlers. */
+  readonly aborted: boolean;
+  /** Calls `fn` on shutdown; returns a function that forgets it. */
+  onAbort(fn: () => void): () => void;
+}
+
 /** What one run needs. */
 export interface RunInput {
   readonly handlerId: string;
@@ -42,55 +50,55 @@ export interface RunInput {
   readonly event: Event;
   readonly timeout: number;
   readonly publisher: Publisher;
-  /** Aborted when the bus shuts down. */
-  readonly shutdown: AbortSignal;
+  readonly shutdown: Shutdown;
 }
 
 /**
  * Runs one handler under its timeout. The handler's `signal` aborts on timeout and on
  * shutdown; either ends the run as a failure at once, without waiting for a handler that
- * ignores its signal.
+ * ignores its signal. The signal is made only if the handler reads it: most never do.
  *
  * @param input the handler, the event and the limits
  * @returns whether it succeeded, and the error when not
  */
 export async function runHandler(input: RunInput): Promise<RunResult> {
   const { handlerId, handler, event, publisher, shutdown } = input;
-  const controller = new AbortController();
+  if (shutdown.aborted) {
+    return { ok: false, error: new EdgebusError("stopped", `Handler "${handlerId}" was not run: the bus is stopping`) };
+  }
+  let controller: AbortController | undefined;
+  let reason: unknown;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let fail: (error: unknown) => void = () => {};
-  const stopped = new Promise<never>((_, reject) => (fail = reject));
+  const ended = new Promise<never>((_, reject) => (fail = reject));
+  const end = (error: unknown): void => {
+    reason = error;
+    controller?.abort(error);
+    fail(error);
+  };
   const arm = (ms: number): void => {
     assertTimeout(ms, `handler "${handlerId}"`);
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      const error = new HandlerTimeoutError(handlerId, ms);
-      controller.abort(error);
-      fail(error);
-    }, ms);
+    timer = setTimeout(() => end(new HandlerTimeoutError(handlerId, ms)), ms);
   };
-  const onShutdown = (): void => {
-    const error = new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`);
-    controller.abort(error);
-    fail(error);
-  };
-  if (shutdown.aborted) {
-    return { ok: false, error: shutdown.reason ?? new EdgebusError("stopped", "The bus is stopping") };
-  }
-  shutdown.addEventListener("abort", onShutdown, { once: true });
+  const forget = shutdown.onAbort(() => end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`)));
   const ctx: HandlerContext = {
-    signal: controller.signal,
+    get signal(): AbortSignal {
+      controller ??= new AbortController();
+      if (reason !== undefined && !controller.signal.aborted) controller.abort(reason);
+      return controller.signal;
+    },
     setTimeout: arm,
-    publish: publisher.publish.bind(publisher),
+    publish: publisher.publish,
   };
   try {
     arm(input.timeout);
-    await Promise.race([Promise.resolve().then(() => handler(event, ctx)), stopped]);
+    await Promise.race([Promise.resolve().then(() => handler(event, ctx)), ended]);
     return { ok: true };
   } catch (error) {
     return { ok: false, error };
   } finally {
     clearTimeout(timer);
-    shutdown.removeEventListener("abort", onShutdown);
+    forget();
   }
 }

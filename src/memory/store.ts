@@ -46,10 +46,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   const records = new Map<string, EventRecord>();
   let writes = 0;
 
+  // Records sit in the map in publish order (a re-published id moves to the end), so the sweep
+  // walks from the oldest and stops at the first record inside the retention period.
   const sweep = (): void => {
     if (++writes % SWEEP_EVERY !== 0) return;
     const oldest = now() - retention;
     for (const [id, record] of records) {
+      if (record.time >= oldest) break;
       if (FORGETTABLE.has(record.status) && record.updatedAt < oldest) records.delete(id);
     }
   };
@@ -60,6 +63,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
       const answers = batch.map((record) => {
         const existing = records.get(record.id);
         if (existing && existing.time >= dedupSince) return false;
+        records.delete(record.id);
         records.set(record.id, record);
         return true;
       });
