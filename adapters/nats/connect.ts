@@ -1,0 +1,97 @@
+import { type ConnectionOptions, type NatsConnection, wsconnect } from "@nats-io/nats-core";
+import { EdgebusError } from "../../mod.ts";
+import { unavailable } from "./errors.ts";
+
+/** Opens a NATS connection; `wsconnect` by default, or `connect` of `@nats-io/transport-node`. */
+export type ConnectFn = (options: ConnectionOptions) => Promise<NatsConnection>;
+
+/** The driver's connection, opened on first use and reopened for calls made after `close()`. */
+export interface Link {
+  /** The shared connection, opened once. */
+  get(): Promise<NatsConnection>;
+  /** Runs `fn` on the shared connection, or on a short-lived one once the link is closed. */
+  use<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T>;
+  /** Drains and closes the shared connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Checks, before anything waits on a socket, that a connection can be made at all: without a
+ * global `WebSocket` (Node 20) `wsconnect` would hang instead of failing.
+ *
+ * @param connect the injected connect function, if any
+ * @returns the connect function to use
+ * @throws {EdgebusError} code `unavailable` when there is neither
+ */
+export function chooseConnect(connect: ConnectFn | undefined): ConnectFn {
+  if (connect) return connect;
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function") {
+    throw new EdgebusError(
+      "unavailable",
+      "Cannot use the NATS driver: this runtime has no global WebSocket (Node 20 lacks one); run Node 22+, pass " +
+        "`connect` from @nats-io/transport-node, or start Node with --experimental-websocket",
+    );
+  }
+  return wsconnect;
+}
+
+/**
+ * Makes the driver's link to NATS.
+ *
+ * @param connect how to connect
+ * @param options passed to `connect` (servers, timeout, name)
+ * @param onOpen runs once on each new connection before it is used (stream setup)
+ * @returns the link
+ */
+export function createLink(
+  connect: ConnectFn,
+  options: ConnectionOptions,
+  onOpen: (nc: NatsConnection) => Promise<void>,
+): Link {
+  let shared: Promise<NatsConnection> | undefined;
+  let closed = false;
+
+  const open = async (): Promise<NatsConnection> => {
+    let nc: NatsConnection;
+    try {
+      nc = await connect(options);
+    } catch (error) {
+      throw unavailable(`connect to NATS at ${String(options.servers)}`, error);
+    }
+    try {
+      await onOpen(nc);
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw unavailable("set up the JetStream streams", error);
+    }
+    return nc;
+  };
+
+  const get = (): Promise<NatsConnection> => {
+    if (closed) return Promise.reject(new EdgebusError("stopped", "Cannot use the NATS driver: it is stopped"));
+    shared ??= open().catch((error) => {
+      shared = undefined; // let the next call try again
+      throw error;
+    });
+    return shared;
+  };
+
+  return {
+    get,
+    async use(fn) {
+      if (!closed) return fn(await get());
+      const nc = await open();
+      try {
+        return await fn(nc);
+      } finally {
+        await nc.close().catch(() => {});
+      }
+    },
+    async close() {
+      closed = true;
+      const nc = await shared?.catch(() => undefined);
+      shared = undefined;
+      await nc?.drain().catch(() => nc.close());
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Driver, Envelope } from "../../mod.ts";
+import { chooseConnect, type ConnectFn, createLink } from "./connect.ts";
+import { type Consumption, startConsumers } from "./consumer.ts";
+import { unavailable } from "./errors.ts";
+import { createLease } from "./lease.ts";
+import { cancelSubject, deriveNames } from "./names.ts";
+import { type Landed, publishEnvelope } from "./publish.ts";
+import { type Scheduler, startScheduler } from "./scheduler.ts";
+import { consumerSpecs, ensureConsumer, ensureStreams } from "./setup.ts";
+import { natsStore, withJs } from "./store.ts";
+
+/** Options of {@linkcode natsDriver}. */
+export interface NatsDriverOptions {
+  /** NATS server URLs: `ws://host:port` for `wsconnect`, or `host:port` for an injected TCP connect. @default {"ws://127.0.0.1:8080"} */
+  readonly servers?: string | readonly string[];
+  /** Opens the connection instead of `wsconnect`, such as `connect` from `@nats-io/transport-node`. */
+  readonly connect?: ConnectFn;
+  /** Subject prefix and stream name prefix (upper-cased). @default {"edgebus"} */
+  readonly prefix?: string;
+  /** The consumer group: processes of one group share events; each group gets every event. @default {"default"} */
+  readonly group?: string;
+  /** Extra event streams, by stream name, with the event name patterns routed to each. @default {{}} */
+  readonly routes?: Readonly<Record<string, readonly string[]>>;
+  /** The event names (patterns) this process consumes. @default {[">"]} */
+  readonly consume?: readonly string[];
+  /** Whether this process takes part in scheduling delayed events. @default {true} */
+  readonly scheduler?: boolean;
+  /** Stream storage. @default {"file"} */
+  readonly storage?: "file" | "memory";
+  /** JetStream's `duplicate_window` for publishes, ms. @default {120000} */
+  readonly duplicateWindow?: number;
+  /** How long events stay in the event streams, ms. @default {86400000} (1 day) */
+  readonly eventsMaxAge?: number;
+  /** How long records stay, ms; 0 keeps them (and dead letters) until deleted. @default {0} */
+  readonly recordsMaxAge?: number;
+  /** ms before an unacknowledged event is redelivered; running handlers extend it. @default {30000} */
+  readonly ackWait?: number;
+  /** Events handled at once by this process. @default {64} */
+  readonly concurrency?: number;
+  /** ms to wait for JetStream to acknowledge a publish, and for the first connection. @default {5000} */
+  readonly timeout?: number;
+  /** ms between scheduler rounds. @default {250} */
+  readonly tick?: number;
+  /** ms a scheduler's lease lasts without renewal; another process takes over after it. @default {5000} */
+  readonly leaseTtl?: number;
+  /** The clock. @default {Date.now} */
+  readonly now?: () => number;
+}
+
+const LEAD = 1_000;
+
+/**
+ * A driver over NATS JetStream, for Deno, Bun and Node (with a `WebSocket`, or an injected TCP
+ * connect). Events, delayed events, records and dead letters all live in JetStream, so any
+ * number of processes can publish, consume, schedule and list. Call `bus.start()` in the
+ * processes that run handlers.
+ *
+ * @param options servers, names, group and limits
+ * @returns the driver
+ * @throws {EdgebusError} code `unavailable` at once when there is no global `WebSocket` and no `connect`
+ *
+ * @example Consume and publish
+ * ```ts ignore
+ * import { createBus } from "edgebus";
+ * import { natsDriver } from "edgebus/nats";
+ *
+ * const bus = createBus({ driver: natsDriver({ servers: "ws://127.0.0.1:8080", group: "mailer" }) });
+ * bus.on("user.joined", (event) => console.log("welcome", event.body));
+ * await bus.start();
+ * await bus.publish("user.joined", { after: "1 day" }, { user_id: "2b6m" });
+ * ```
+ */
+export function natsDriver(options: NatsDriverOptions = {}): Driver {
+  const {
+    servers = "ws://127.0.0.1:8080",
+    prefix = "edgebus",
+    group = "default",
+    routes = {},
+    consume = [">"],
+    scheduler: schedules = true,
+    ackWait = 30_000,
+    concurrency = 64,
+    timeout = 5_000,
+    tick = 250,
+    leaseTtl = 5_000,
+    now = Date.now,
+  } = options;
+  const connect = chooseConnect(options.connect);
+  const names = deriveNames(prefix, group, routes);
+  const specs = consumerSpecs(names, consume);
+  const settings = {
+    storage: options.storage ?? "file",
+    duplicateWindow: options.duplicateWindow ?? 120_000,
+    eventsMaxAge: options.eventsMaxAge ?? 86_400_000,
+    recordsMaxAge: options.recordsMaxAge ?? 0,
+  };
+  let ready = false;
+  const setUp = async (nc: NatsConnection): Promise<void> => {
+    if (ready) return;
+    await ensureStreams(await jetstreamManager(nc, { checkAPI: false }), names, settings);
+    ready = true;
+  };
+  const link = createLink(connect, { servers: [servers].flat() as string[], timeout, name: `edgebus-${group}` }, setUp);
+  const js = withJs(link.use);
+  const store = natsStore(names, js);
+  const owner = `${group}-${crypto.randomUUID()}`;
+  let consumption: Consumption | undefined;
+  let scheduler: Scheduler | undefined;
+
+  const send = async (envelopes: readonly Envelope[], retryOf?: string): Promise<void> => {
+    const at = now();
+    await js(async (client, jsm) => {
+      const results = await Promise.allSettled(
+        envelopes.map((e) => publishEnvelope(client, names, e, { now: at, lead: LEAD, timeout, group: retryOf })),
+      );
+      const failed = results.find((r) => r.status === "rejected");
+      if (!failed) return;
+      // All or nothing: take back what was stored before reporting the failure.
+      const landed = results.flatMap((r) => r.status === "fulfilled" ? [r.value as Landed] : []);
+      await Promise.allSettled(landed.map((l) => jsm.streams.deleteMessage(l.stream, l.seq, false)));
+      throw (failed as PromiseRejectedResult).reason;
+    }).catch((error) => {
+      throw unavailable(
+        envelopes.length === 1 ? `publish "${envelopes[0].name}"` : `publish ${envelopes.length} events`,
+        error,
+      );
+    });
+  };
+
+  return {
+    store,
+    send: (envelopes) => send(envelopes),
+    async cancel(id) {
+      // The bus has marked the record cancelled; the mark below tells every other group too.
+      await js((client) => client.publish(cancelSubject(names, id), new Uint8Array([1]), { timeout }));
+      return true;
+    },
+    async start(dispatch) {
+      const nc = await link.get();
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      await Promise.all(specs.map((s) => ensureConsumer(jsm, s, ackWait, Math.max(1_000, concurrency * 20))));
+      consumption = await startConsumers(jetstream(nc), specs, {
+        dispatch,
+        group,
+        concurrency,
+        ackWait,
+        now,
+        cancelled: (id) =>
+          js(async (_, m) =>
+            (await m.streams.getMessage(names.metaStream, { last_by_subj: cancelSubject(names, id) })) !== null
+          ),
+        retry: (envelope) => send([envelope], group),
+      });
+      if (schedules) {
+        const lease = createLease(names, js, owner, leaseTtl, now);
+        scheduler = startScheduler({ names, js, lease, now, tick, lead: LEAD, grace: 2_000, inFlight: 256 });
+      }
+    },
+    async stop() {
+      await consumption?.stop();
+      await scheduler?.stop();
+      await link.close();
+    },
+  };
+}

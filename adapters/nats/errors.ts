@@ -1,0 +1,26 @@
+import { EdgebusError } from "../../mod.ts";
+
+/**
+ * Wraps a transport failure in an `unavailable` error that says what was being done.
+ *
+ * @param doing what failed, such as `publish "user.joined"`
+ * @param error what the client threw
+ * @returns the error to throw
+ */
+export function unavailable(doing: string, error: unknown): EdgebusError {
+  if (error instanceof EdgebusError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new EdgebusError("unavailable", `Cannot ${doing}: NATS did not answer (${reason})`, { cause: error });
+}
+
+/** True when a JetStream API error has this error code (`err_code`). */
+export function hasApiCode(error: unknown, code: number): boolean {
+  // deno-lint-ignore no-explicit-any
+  const e = error as any;
+  return e?.code === code || e?.api_error?.err_code === code;
+}
+
+/** `err_code` of "wrong last sequence", the failed compare-and-set of an expected sequence. */
+export const WRONG_LAST_SEQUENCE = 10071;
+/** `err_code` of "stream name already in use with a different configuration". */
+export const STREAM_NAME_IN_USE = 10058;

@@ -1,0 +1,53 @@
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import { headers as makeHeaders } from "@nats-io/nats-core";
+import type { Envelope } from "../../mod.ts";
+import { BUCKET_MS, bucketSubject, msgId, type Names, routeOf } from "./names.ts";
+
+/** Header of a scheduled message: the event subject it moves to when due. */
+export const SUBJECT_HEADER = "Edgebus-Subject";
+/** Header of a scheduled message: the `Nats-Msg-Id` it is moved with. */
+export const MSG_ID_HEADER = "Edgebus-Msg-Id";
+/** Header of a retry: only the group that failed runs it again. */
+export const GROUP_HEADER = "Edgebus-Group";
+
+/** Where a publish landed, to undo it when its batch fails. */
+export interface Landed {
+  readonly stream: string;
+  readonly seq: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Publishes one envelope: to its event stream when due within `lead` ms (the consumer holds it
+ * back with a delayed nak until due), else to the schedule bucket of its due time.
+ *
+ * @param js the JetStream client
+ * @param names the derived names
+ * @param envelope what to publish
+ * @param options the clock, the lead, the ack timeout and, for retries, the group
+ * @returns the stream and sequence it was stored at
+ */
+export async function publishEnvelope(
+  js: JetStreamClient,
+  names: Names,
+  envelope: Envelope,
+  options: { now: number; lead: number; timeout: number; group?: string },
+): Promise<Landed> {
+  const { now, lead, timeout, group } = options;
+  const target = `${routeOf(names, envelope.name).base}.${envelope.name}`;
+  const id = msgId(envelope, group);
+  const data = encoder.encode(JSON.stringify(envelope));
+  const h = makeHeaders();
+  if (group !== undefined) h.set(GROUP_HEADER, group);
+  let ack: PubAck;
+  if (envelope.due <= now + lead) {
+    ack = await js.publish(target, data, { msgID: id, timeout, headers: h });
+  } else {
+    h.set(SUBJECT_HEADER, target);
+    h.set(MSG_ID_HEADER, id);
+    const subject = bucketSubject(names, Math.floor(envelope.due / BUCKET_MS));
+    ack = await js.publish(subject, data, { msgID: id, timeout, headers: h });
+  }
+  return { stream: ack.stream, seq: ack.seq };
+}

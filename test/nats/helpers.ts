@@ -1,0 +1,28 @@
+/** Shared by the NATS tests: one server per test file, and drivers isolated by prefix. */
+import { connect as tcpConnect } from "@nats-io/transport-node";
+import type { Driver } from "../../mod.ts";
+import { natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
+import { RUNTIME } from "../lib/t.ts";
+import type { NatsServer } from "./server.ts";
+
+let count = 0;
+
+/** A prefix no other test uses. */
+export function freshPrefix(): string {
+  return `t${Date.now().toString(36)}${(count++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * A driver against the test server: WebSocket (`wsconnect`) on Deno and Bun; on Node 20, which
+ * has no global WebSocket, the TCP transport of `@nats-io/transport-node` is injected.
+ */
+export function testDriver(server: NatsServer, options: NatsDriverOptions = {}): Driver {
+  const viaTcp = RUNTIME === "node" && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function";
+  return natsDriver({
+    storage: "memory",
+    tick: 50,
+    leaseTtl: 1_000,
+    ...(viaTcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl }),
+    ...options,
+  });
+}
