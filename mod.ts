@@ -7,7 +7,7 @@
  *
  * @example Publish now and in a day
  * ```ts
- * import { createBus } from "./mod.ts";
+ * import { createBus } from "@edgebus/edgebus";
  *
  * const bus = createBus();
  * bus.on("user.joined", async (event, ctx) => {

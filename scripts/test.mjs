@@ -47,15 +47,21 @@ const checks = [
   ["format", bin("deno"), ["fmt", "--check"]],
   ["lint", bin("deno"), ["lint"]],
   ["manifests and core purity", "node", ["scripts/check_manifests.mjs"]],
-  ["type check: the core alone, without runtime types", bin("tsc"), ["-p", "tsconfig.json"]],
+  ["type check: the core alone, without runtime types", bin("tsc"), ["-p", "tsconfig.core.json"]],
   ["type check: everything, with Deno", bin("deno"), ["check", "mod.ts", "adapters", "test", "examples", "bench"]],
+  ["docs: every export documented", bin("deno"), ["doc", "--lint", "mod.ts"]],
   ["build for npm", "node", ["scripts/build.mjs"]],
   ["JSR dry run", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]],
 ];
 
 const suites = [
   ["Node (vitest)", bin("vitest"), ["run"], vitestCounts],
-  ["Deno", bin("deno"), ["test", "-A", "--parallel", "test/"], denoCounts],
+  [
+    "Deno (with the docs' examples)",
+    bin("deno"),
+    ["test", "-A", "--doc", "--parallel", "mod.ts", "src/", "test/"],
+    denoCounts,
+  ],
   ["Bun", bin("bun"), ["test", "test/"], bunCounts],
 ];
 if (existsSync("vitest.cloudflare.config.ts")) {

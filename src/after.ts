@@ -78,7 +78,7 @@ function absolute(value: unknown, at: number): number {
  *
  * @example
  * ```ts
- * import { parseAfter } from "./mod.ts";
+ * import { parseAfter } from "@edgebus/edgebus";
  * const now = Date.UTC(2026, 0, 31);
  * console.log(new Date(parseAfter("1 month", now)).toISOString()); // 2026-02-28T00:00:00.000Z
  * console.log(parseAfter(5_000, now) - now); // 5000

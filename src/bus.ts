@@ -84,7 +84,7 @@ function shutdownSwitch(): Shutdown & { abort(): void } {
  *
  * @example Publish now and later
  * ```ts
- * import { createBus } from "./mod.ts";
+ * import { createBus } from "@edgebus/edgebus";
  * const bus = createBus();
  * bus.on("user.joined", async (event) => {
  *   console.log("welcome", (event.body as { user_id: string }).user_id);

@@ -7,12 +7,19 @@ import { assertName } from "./patterns.ts";
 
 /** What a publish asks for, before it becomes an envelope. */
 export interface Draft {
+  /** The event name. */
   readonly name: string;
+  /** The body, any JSON value. */
   readonly body?: unknown;
+  /** When to deliver. */
   readonly after?: After;
+  /** The idempotency key. */
   readonly id?: string;
+  /** Ties events together; defaults to the event's id. */
   readonly correlationId?: string;
+  /** The event whose handler published this one. */
   readonly causationId?: string;
+  /** Where the event came from. */
   readonly origin?: string;
 }
 

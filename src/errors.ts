@@ -20,7 +20,7 @@ export type ErrorCode =
  *
  * @example Branching on the code
  * ```ts
- * import { createBus, EdgebusError } from "./mod.ts";
+ * import { createBus, EdgebusError } from "@edgebus/edgebus";
  * const bus = createBus();
  * try {
  *   await bus.publish("user..joined", {});
@@ -34,6 +34,8 @@ export class EdgebusError extends Error {
   readonly code: ErrorCode;
 
   /**
+   * Makes an error with a code.
+   *
    * @param code the stable reason
    * @param message what was wrong and the value seen
    * @param options `cause` is passed through
@@ -58,7 +60,7 @@ export interface ValidationIssue {
  *
  * @example
  * ```ts
- * import { ValidationError } from "./mod.ts";
+ * import { ValidationError } from "@edgebus/edgebus";
  * const error = new ValidationError("user.joined", [{ message: "Expected string", path: ["email"] }]);
  * console.log(error.issues.length); // 1
  * ```
@@ -68,6 +70,8 @@ export class ValidationError extends EdgebusError {
   readonly issues: readonly ValidationIssue[];
 
   /**
+   * Makes the error from a schema's issues.
+   *
    * @param name the event name whose schema refused the body
    * @param issues the problems found
    */
@@ -91,7 +95,7 @@ export class ValidationError extends EdgebusError {
  *
  * @example
  * ```ts
- * import { createBus, NonRetriableError } from "./mod.ts";
+ * import { createBus, NonRetriableError } from "@edgebus/edgebus";
  * const bus = createBus();
  * bus.on("order.placed", (event) => {
  *   if (!event.body) throw new NonRetriableError("An order needs a body");
@@ -100,6 +104,8 @@ export class ValidationError extends EdgebusError {
  */
 export class NonRetriableError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message why retrying cannot help
    * @param options `cause` is passed through
    */
@@ -115,7 +121,7 @@ export class NonRetriableError extends Error {
  *
  * @example
  * ```ts
- * import { createBus, RetryAfterError } from "./mod.ts";
+ * import { createBus, RetryAfterError } from "@edgebus/edgebus";
  * const bus = createBus();
  * bus.on("email.send", () => {
  *   throw new RetryAfterError("30 seconds", "The mail server is rate limiting us");
@@ -127,6 +133,8 @@ export class RetryAfterError extends Error {
   readonly after: number | string | Date;
 
   /**
+   * Makes the error.
+   *
    * @param after when to try again
    * @param message why
    * @param options `cause` is passed through

@@ -12,7 +12,7 @@ const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
  *
  * @example
  * ```ts
- * import { idGenerator } from "./mod.ts";
+ * import { idGenerator } from "@edgebus/edgebus";
  * const next = idGenerator();
  * const [a, b] = [next(), next()];
  * console.log(a < b, a.length); // true 26
@@ -49,7 +49,7 @@ export function idGenerator(now: () => number = Date.now): () => string {
  *
  * @example
  * ```ts
- * import { assertId } from "./mod.ts";
+ * import { assertId } from "@edgebus/edgebus";
  * assertId("join-2b6m"); // fine
  * ```
  */

@@ -56,7 +56,7 @@ function check(name: string, value: unknown, path: string, seen: Set<object>): v
  *
  * @example
  * ```ts
- * import { assertJson } from "./mod.ts";
+ * import { assertJson } from "@edgebus/edgebus";
  * assertJson("user.joined", { id: 1, tags: ["a"] }); // fine
  * ```
  */

@@ -22,7 +22,7 @@ function describe(name: string): string {
  *
  * @example
  * ```ts
- * import { assertName } from "./mod.ts";
+ * import { assertName } from "@edgebus/edgebus";
  * assertName("user.joined"); // fine
  * ```
  */
@@ -48,7 +48,7 @@ export type Matcher = (name: string) => boolean;
  *
  * @example
  * ```ts
- * import { compilePattern } from "./mod.ts";
+ * import { compilePattern } from "@edgebus/edgebus";
  * const matches = compilePattern("user.*");
  * console.log(matches("user.joined"), matches("user.a.b")); // true false
  * ```

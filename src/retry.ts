@@ -53,7 +53,7 @@ export const amptRetry: RetryPolicy = Object.freeze({
  *
  * @example
  * ```ts
- * import { resolveRetry } from "./mod.ts";
+ * import { resolveRetry } from "@edgebus/edgebus";
  * console.log(resolveRetry({ maxAttempts: 3 }).minDelay); // 1000
  * ```
  */
@@ -89,7 +89,7 @@ export function resolveRetry(overrides: Partial<RetryPolicy> = {}, base: RetryPo
  *
  * @example
  * ```ts
- * import { defaultRetry, nextDelay } from "./mod.ts";
+ * import { defaultRetry, nextDelay } from "@edgebus/edgebus";
  * const policy = { ...defaultRetry, jitter: 0 };
  * console.log([1, 2, 3].map((attempt) => nextDelay(attempt, policy))); // [1000, 2000, 4000]
  * ```
@@ -113,7 +113,7 @@ export function nextDelay(attempt: number, policy: RetryPolicy, random: number =
  *
  * @example
  * ```ts
- * import { canRetry, defaultRetry } from "./mod.ts";
+ * import { canRetry, defaultRetry } from "@edgebus/edgebus";
  * console.log(canRetry(10, 0, 0, defaultRetry)); // false: 10 attempts were made
  * ```
  */

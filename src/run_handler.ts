@@ -10,6 +10,8 @@ export type RunResult = { readonly ok: true } | { readonly ok: false; readonly e
 /** Raised inside a run whose time ran out. */
 export class HandlerTimeoutError extends Error {
   /**
+   * Makes the error.
+   *
    * @param handlerId the handler
    * @param ms the timeout that passed
    */
@@ -81,7 +83,9 @@ export async function runHandler(input: RunInput): Promise<RunResult> {
     clearTimeout(timer);
     timer = setTimeout(() => end(new HandlerTimeoutError(handlerId, ms)), ms);
   };
-  const forget = shutdown.onAbort(() => end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`)));
+  const forget = shutdown.onAbort(() =>
+    end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`))
+  );
   const ctx: HandlerContext = {
     get signal(): AbortSignal {
       controller ??= new AbortController();

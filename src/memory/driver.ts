@@ -28,7 +28,7 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { createBus, memoryDriver } from "./mod.ts";
+ * import { createBus, memoryDriver } from "@edgebus/edgebus";
  * const bus = createBus({ driver: memoryDriver({ concurrency: 8 }) });
  * await bus.stop();
  * ```
