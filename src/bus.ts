@@ -182,7 +182,14 @@ export function createBus(options: BusOptions = {}): Bus {
       const envelope: Envelope = { ...fields, attempt: 1, due: at };
       await store.put({ ...record, status: "pending", attempt: 0, due: at, handlers: kept, updatedAt: at });
       if (driver.autoStart) await bus.start();
-      await driver.send([envelope]);
+      try {
+        await driver.send([envelope]);
+      } catch (error) {
+        await store.put(record); // still a dead letter, to replay later
+        throw new EdgebusError("unavailable", `Cannot replay "${id}": the transport refused it (${String(error)})`, {
+          cause: error,
+        });
+      }
       return true;
     },
     async delete(id: string): Promise<boolean> {

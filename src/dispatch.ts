@@ -76,6 +76,10 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
       await store.put({ ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
       return { status: "done" };
     }
+    if (record.status !== "pending") {
+      // A delayed or retried event shows as under way while it runs, and can no longer be cancelled.
+      await store.put({ ...record, status: "pending", updatedAt: started });
+    }
     const event = toEvent(envelope);
     const firstDue = record.time + record.delay;
     let nonRetriable = false;

@@ -55,6 +55,25 @@ export function recordCases(o: ConformanceOptions): void {
   );
 
   test(
+    "a delayed event shows as pending while its handler runs, and can no longer be cancelled",
+    withBus(o, {}, async (bus) => {
+      let release: () => void = () => {};
+      const running = new Promise<void>((resolve) => (release = resolve));
+      let started = false;
+      bus.on("slow.later", async () => {
+        started = true;
+        await running;
+      });
+      const id = await bus.publish("slow.later", { after: 100 }, {});
+      await eventually(() => started, patience);
+      assert.equal((await bus.get(id))?.status, "pending");
+      assert.equal(await bus.cancel(id), false);
+      release();
+      await eventually(async () => (await bus.get(id))?.status === "done", patience);
+    }),
+  );
+
+  test(
     "publishBatch() publishes all or nothing",
     withBus(o, {}, async (bus) => {
       const seen: string[] = [];
