@@ -101,17 +101,17 @@ function batchItem(value: unknown, i: number): PublishItem {
     );
   }
   if (typeof item.name !== "string") throw new EdgebusError("invalid_name", `events[${i}].name must be a string`);
-  if (item.id !== undefined && typeof item.id !== "string") {
+  if (item.id != null && typeof item.id !== "string") {
     throw new EdgebusError("invalid_id", `events[${i}].id must be a string`);
   }
-  if (item.after !== undefined && typeof item.after !== "string" && typeof item.after !== "number") {
+  if (item.after != null && typeof item.after !== "string" && typeof item.after !== "number") {
     throw new EdgebusError("invalid_delay", `events[${i}].after must be a number of ms or a string`);
   }
   return {
     name: item.name,
     body: item.body,
-    after: item.after as number | string | undefined,
-    id: item.id as string | undefined,
+    after: (item.after ?? undefined) as number | string | undefined,
+    id: (item.id ?? undefined) as string | undefined,
   };
 }
 

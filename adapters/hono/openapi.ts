@@ -55,7 +55,7 @@ const listParams = (withStatus: boolean): Parameter[] => [
 export function routeDocs(security: Security): Record<string, Operation> {
   const guarded = (ops: Operation, ...statuses: number[]): Operation => ({
     ...ops,
-    security,
+    ...(security.length ? { security } : {}),
     responses: { ...ops.responses, ...errors(...statuses, ...(security.length ? [401, 403] : [])) },
   });
   const ingest = [400, 413, 415, 429, 503];
