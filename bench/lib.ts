@@ -3,7 +3,11 @@
 const g = globalThis as any;
 
 /** The runtime and its version, for the printed table. */
-export const runtime: string = g.Deno ? `Deno ${g.Deno.version.deno}` : g.Bun ? `Bun ${g.Bun.version}` : `Node ${g.process?.version}`;
+export const runtime: string = g.Deno
+  ? `Deno ${g.Deno.version.deno}`
+  : g.Bun
+  ? `Bun ${g.Bun.version}`
+  : `Node ${g.process?.version}`;
 
 /** Runs a full garbage collection where the runtime allows it (Deno needs --v8-flags=--expose-gc). */
 export function gc(): void {

@@ -1,0 +1,41 @@
+// `npm run bench`: runs every benchmark under bench/, prints one table (figure, ours, raw peer,
+// ratio) and writes it to bench/RESULTS.md with a description of the machine.
+// Each benchmark prints markdown table rows ("| figure | ours | peer | ratio |"); this collects them.
+import { spawnSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
+
+const deno = "node_modules/.bin/deno";
+const bun = "node_modules/.bin/bun";
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+
+/** [title, command, args] for every benchmark, in the order they run. */
+const benches = [
+  ["memory driver (Deno)", deno, ["run", "-A", "--v8-flags=--expose-gc", "bench/memory_bench.ts"]],
+  ["memory driver (Bun)", bun, ["bench/memory_bench.ts"]],
+].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
+
+const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const sections = [];
+for (const [title, command, args] of benches) {
+  if (only.length && !only.some((o) => title.toLowerCase().includes(o.toLowerCase()))) continue;
+  console.log(`\n== ${title}: ${command} ${args.join(" ")}`);
+  const started = Date.now();
+  const run = spawnSync(command, args, { env, encoding: "utf8", timeout: 600_000 });
+  process.stdout.write(run.stdout ?? "");
+  process.stderr.write(run.stderr ?? "");
+  const rows = (run.stdout ?? "").split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| figure"));
+  const status = run.status === 0 ? "" : ` (exit ${run.status ?? run.signal}: see the output above)`;
+  sections.push({ title: title + status, rows, seconds: (Date.now() - started) / 1000 });
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+  `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+let table = "| benchmark | figure | edgebus | raw peer | ratio |\n|---|---|---|---|---|\n";
+for (const s of sections) {
+  for (const r of s.rows) table += `| ${s.title} ${r}\n`;
+  if (s.rows.length === 0) table += `| ${s.title} | no figures | | | |\n`;
+}
+console.log(`\n${table}`);
+writeFileSync("bench/RESULTS.md", `# Benchmark results\n\nMachine: ${machine}.\n\n${table}`);
+console.log("written to bench/RESULTS.md");
