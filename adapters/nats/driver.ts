@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
 import type { Driver, Envelope } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
@@ -45,6 +45,8 @@ export interface NatsDriverOptions {
   readonly tick?: number;
   /** ms a scheduler's lease lasts without renewal; another process takes over after it. @default {5000} */
   readonly leaseTtl?: number;
+  /** More options for the connection (auth, TLS, reconnect), passed to `connect`. @default {{}} */
+  readonly connection?: Partial<ConnectionOptions>;
   /** The clock. @default {Date.now} */
   readonly now?: () => number;
 }
@@ -102,7 +104,15 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     await ensureStreams(await jetstreamManager(nc, { checkAPI: false }), names, settings);
     ready = true;
   };
-  const link = createLink(connect, { servers: [servers].flat() as string[], timeout, name: `edgebus-${group}` }, setUp);
+  const link = createLink(connect, {
+    servers: [servers].flat() as string[],
+    timeout,
+    name: `edgebus-${group}`,
+    // A service outlives server restarts: keep reconnecting, publishes still time out meanwhile.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...options.connection,
+  }, setUp);
   const js = withJs(link.use);
   const store = natsStore(names, js);
   const owner = `${group}-${crypto.randomUUID()}`;

@@ -20,3 +20,5 @@
  */
 export { natsDriver, type NatsDriverOptions } from "./driver.ts";
 export type { ConnectFn } from "./connect.ts";
+export type { Driver } from "../../mod.ts";
+export type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";

@@ -1,7 +1,8 @@
 /** Shared by the NATS tests: one server per test file, and drivers isolated by prefix. */
 import { connect as tcpConnect } from "@nats-io/transport-node";
 import type { Driver } from "../../mod.ts";
-import { natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
+import { type ConnectFn, natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
+import { wsconnect } from "@nats-io/nats-core";
 import { RUNTIME } from "../lib/t.ts";
 import type { NatsServer } from "./server.ts";
 
@@ -17,12 +18,12 @@ export function freshPrefix(): string {
  * has no global WebSocket, the TCP transport of `@nats-io/transport-node` is injected.
  */
 export function testDriver(server: NatsServer, options: NatsDriverOptions = {}): Driver {
-  const viaTcp = RUNTIME === "node" && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function";
-  return natsDriver({
-    storage: "memory",
-    tick: 50,
-    leaseTtl: 1_000,
-    ...(viaTcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl }),
-    ...options,
-  });
+  return natsDriver({ storage: "memory", tick: 50, leaseTtl: 1_000, ...reach(server), ...options });
+}
+
+const viaTcp = RUNTIME === "node" && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function";
+
+/** The servers and connect function for this runtime. */
+export function reach(server: NatsServer): { servers: string; connect: ConnectFn } {
+  return viaTcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl, connect: wsconnect };
 }

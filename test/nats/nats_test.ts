@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { type Bus, createBus, EdgebusError } from "../../mod.ts";
+import { natsDriver } from "../../adapters/nats/mod.ts";
+import { describe, eventually, sleep, test } from "../lib/t.ts";
+import { freshPrefix, testDriver } from "./helpers.ts";
+import { startNatsServer } from "./server.ts";
+
+const server = await startNatsServer();
+
+const isUnavailable = (error: unknown): boolean => error instanceof EdgebusError && error.code === "unavailable";
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function stopAll(...buses: Bus[]): Promise<void> {
+  await Promise.all(buses.map((b) => b.stop({ gracePeriod: 500 })));
+}
+
+describe("nats", () => {
+  test("natsDriver() without a global WebSocket or a connect function fails at once", () => {
+    const g = globalThis as { WebSocket?: unknown };
+    const saved = Object.getOwnPropertyDescriptor(g, "WebSocket");
+    try {
+      delete g.WebSocket;
+      assert.equal(typeof g.WebSocket, "undefined");
+      assert.throws(() => natsDriver({ servers: server.wsUrl }), (e: unknown) => {
+        return isUnavailable(e) && /no global WebSocket/.test((e as Error).message);
+      });
+    } finally {
+      if (saved) Object.defineProperty(g, "WebSocket", saved);
+    }
+  });
+
+  test("publish() rejects with an unavailable error within the timeout when NATS is unreachable", async () => {
+    const port = await closedPort();
+    const driver = testDriver({ ...server, wsUrl: `ws://127.0.0.1:${port}`, tcpUrl: `127.0.0.1:${port}` }, {
+      timeout: 1_000,
+    });
+    const offline = createBus({ driver });
+    const started = Date.now();
+    await assert.rejects(offline.publish("user.joined", {}), isUnavailable);
+    assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+    await stopAll(offline);
+  });
+
+  test("two processes in one group share the events and none is handled twice", async () => {
+    const prefix = freshPrefix();
+    const seen = new Map<string, number>();
+    const by = { a: 0, b: 0 };
+    const make = (who: "a" | "b") => {
+      const bus = createBus({ driver: testDriver(server, { prefix, group: "workers", concurrency: 4 }) });
+      bus.on("job.run", async (event) => {
+        seen.set(event.id, (seen.get(event.id) ?? 0) + 1);
+        by[who]++;
+        await sleep(2);
+      });
+      return bus;
+    };
+    const [a, b] = [make("a"), make("b")];
+    await Promise.all([a.start(), b.start()]);
+    const ids = await a.publishBatch(Array.from({ length: 200 }, (_, i) => ({ name: "job.run", body: { i } })));
+    await eventually(() => seen.size === 200, 15_000);
+    await sleep(200);
+    assert.deepEqual([...seen.values()].filter((n) => n !== 1), [], "an event was handled twice");
+    assert.deepEqual(new Set(ids), new Set(seen.keys()));
+    assert.ok(by.a > 0 && by.b > 0, `one process did all the work: ${JSON.stringify(by)}`);
+    await stopAll(a, b);
+  });
+
+  test("two groups each get every event and keep their own records", async () => {
+    const prefix = freshPrefix();
+    const got: Record<string, string[]> = { billing: [], email: [] };
+    const buses = ["billing", "email"].map((group) => {
+      const bus = createBus({ driver: testDriver(server, { prefix, group }) });
+      bus.on("user.joined", (event) => void got[group].push(event.id));
+      return bus;
+    });
+    await Promise.all(buses.map((b) => b.start()));
+    const id = await buses[0].publish("user.joined", { u: 1 });
+    await eventually(() => got.billing.length === 1 && got.email.length === 1);
+    assert.deepEqual(got, { billing: [id], email: [id] });
+    for (const bus of buses) {
+      await eventually(async () => (await bus.get(id))?.status === "done");
+    }
+    await stopAll(...buses);
+  });
+
+  test("a retry runs again only in the group whose handler failed", async () => {
+    const prefix = freshPrefix();
+    const runs = { ok: 0, flaky: 0 };
+    const ok = createBus({ driver: testDriver(server, { prefix, group: "ok" }) });
+    ok.on("task.new", () => void runs.ok++);
+    const flaky = createBus({
+      driver: testDriver(server, { prefix, group: "flaky" }),
+      retry: { minDelay: 50, jitter: 0 },
+    });
+    flaky.on("task.new", () => {
+      if (++runs.flaky < 3) throw new Error("not yet");
+    });
+    await Promise.all([ok.start(), flaky.start()]);
+    const id = await ok.publish("task.new", {});
+    await eventually(async () => (await flaky.get(id))?.status === "done");
+    await sleep(300);
+    assert.deepEqual(runs, { ok: 1, flaky: 3 });
+    await stopAll(ok, flaky);
+  });
+
+  test("routes put events in their own stream and a process may consume only some names", async () => {
+    const prefix = freshPrefix();
+    const routes = { [`${prefix.toUpperCase()}_BILLING`]: ["billing.>"] };
+    const seen: string[] = [];
+    const billingOnly = createBus({
+      driver: testDriver(server, { prefix, routes, group: "billing", consume: ["billing.>"] }),
+    });
+    billingOnly.on(">", (event) => void seen.push(event.name));
+    await billingOnly.start();
+    const publisher = createBus({ driver: testDriver(server, { prefix, routes, scheduler: false }) });
+    await publisher.publish("billing.charged", {});
+    await publisher.publish("user.joined", {});
+    await publisher.publish("billing.refunded", { after: 300 }, {});
+    await eventually(() => seen.length === 2);
+    await sleep(200);
+    assert.deepEqual(seen, ["billing.charged", "billing.refunded"]);
+    await stopAll(billingOnly, publisher);
+  });
+
+  test("a handler running longer than the ack wait is not redelivered", async () => {
+    const prefix = freshPrefix();
+    let runs = 0;
+    const make = () => {
+      const bus = createBus({ driver: testDriver(server, { prefix, ackWait: 500 }), timeout: 10_000 });
+      bus.on("report.build", async () => {
+        runs++;
+        await sleep(1_600);
+      });
+      return bus;
+    };
+    const [a, b] = [make(), make()];
+    await Promise.all([a.start(), b.start()]);
+    const id = await a.publish("report.build", {});
+    await eventually(async () => (await a.get(id))?.status === "done", 5_000);
+    await sleep(700);
+    assert.equal(runs, 1);
+    await stopAll(a, b);
+  });
+});

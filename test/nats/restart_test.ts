@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { createBus, type Event } from "../../mod.ts";
+import { describe, eventually, sleep, test } from "../lib/t.ts";
+import { freshPrefix, reach, testDriver } from "./helpers.ts";
+import { startNatsServer } from "./server.ts";
+
+const server = await startNatsServer();
+
+describe("nats restarts", () => {
+  test("a server restart mid-stream loses no acknowledged publish", async () => {
+    const prefix = freshPrefix();
+    const handled = new Set<string>();
+    const consumer = createBus({ driver: testDriver(server, { prefix, storage: "file" }) });
+    consumer.on("order.placed", (event) => void handled.add(event.id));
+    await consumer.start();
+    const publisher = createBus({
+      driver: testDriver(server, { prefix, storage: "file", scheduler: false, timeout: 500 }),
+    });
+    const acked: string[] = [];
+    let refused = 0;
+    const publishing = (async () => {
+      for (let i = 0; i < 150; i++) {
+        await publisher.publish("order.placed", { i }).then((id) => acked.push(id), () => refused++);
+        await sleep(5);
+      }
+    })();
+    await eventually(() => acked.length >= 30, 10_000);
+    await server.kill();
+    await sleep(300);
+    await server.restart();
+    await publishing;
+    assert.ok(acked.length >= 100, `only ${acked.length} publishes were acknowledged (${refused} refused)`);
+    await eventually(() => acked.every((id) => handled.has(id)), 15_000);
+    await Promise.all([consumer.stop(), publisher.stop()]);
+  }, 40_000);
+
+  test("delayed events survive a restart of the server and of the scheduling process", async () => {
+    const prefix = freshPrefix();
+    const first = createBus({ driver: testDriver(server, { prefix, storage: "file" }) });
+    await first.start();
+    const publishedAt = Date.now();
+    const ids = await first.publishBatch(
+      [1_500, 1_800, 2_100].map((after, i) => ({ name: "trial.ends", after, body: { i } })),
+    );
+    await first.stop();
+    await server.kill();
+    await server.restart();
+    const seen: { event: Event; at: number }[] = [];
+    const second = createBus({ driver: testDriver(server, { prefix, storage: "file" }) });
+    second.on("trial.ends", (event) => void seen.push({ event, at: Date.now() }));
+    await second.start();
+    await eventually(() => seen.length === 3, 10_000);
+    await sleep(300);
+    assert.equal(seen.length, 3);
+    assert.deepEqual(seen.map((s) => s.event.id).sort(), [...ids].sort());
+    for (const { event, at } of seen) {
+      assert.ok(at >= publishedAt + event.delay, `delivered ${publishedAt + event.delay - at} ms early`);
+    }
+    await second.stop();
+  }, 30_000);
+
+  test("a second scheduler takes over when the first dies, without double deliveries", async () => {
+    const prefix = freshPrefix();
+    const { servers, connect } = reach(server);
+    const connections: NatsConnection[] = [];
+    const doomed = createBus({
+      driver: testDriver(server, {
+        prefix,
+        servers,
+        connect: async (o) => {
+          const nc = await connect(o);
+          connections.push(nc);
+          return nc;
+        },
+      }),
+    });
+    const runs = new Map<string, number>();
+    doomed.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
+    await doomed.start();
+    await sleep(200); // the first process holds the lease by now
+    const survivor = createBus({ driver: testDriver(server, { prefix }) });
+    survivor.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
+    await survivor.start();
+    const ids = await survivor.publishBatch(
+      Array.from({ length: 20 }, (_, i) => ({ name: "reminder.due", after: 1_500 + i * 50, body: { i } })),
+    );
+    // The first process dies without a word: its connection drops, its lease is never released.
+    await Promise.all(connections.map((nc) => nc.close()));
+    await eventually(() => runs.size === 20, 10_000);
+    await sleep(500);
+    assert.deepEqual(new Set(runs.keys()), new Set(ids));
+    assert.deepEqual([...runs.values()].filter((n) => n !== 1), [], "an event was delivered twice");
+    await Promise.all([survivor.stop(), doomed.stop().catch(() => {})]);
+  }, 30_000);
+});
