@@ -1,9 +1,37 @@
-import { type ConnectionOptions, type NatsConnection, wsconnect } from "@nats-io/nats-core";
+import { type NatsConnection, wsconnect } from "@nats-io/nats-core";
 import { EdgebusError } from "../../mod.ts";
 import { unavailable } from "./errors.ts";
 
-/** Opens a NATS connection; `wsconnect` by default, or `connect` of `@nats-io/transport-node`. */
-export type ConnectFn = (options: ConnectionOptions) => Promise<NatsConnection>;
+/** What the driver passes to the connect function: a subset of nats.js `ConnectionOptions`. */
+export interface NatsConnectOptions {
+  /** Server URLs. */
+  readonly servers: string[];
+  /** ms to wait for the first connection. */
+  readonly timeout: number;
+  /** The client name the server shows. */
+  readonly name: string;
+  /** Reconnect attempts; -1 for ever. */
+  readonly maxReconnectAttempts: number;
+  /** ms between reconnect attempts. */
+  readonly reconnectTimeWait: number;
+}
+
+/**
+ * The part of a nats.js `NatsConnection` named in edgebus's types; the driver uses the whole
+ * connection, so the function must return a real nats.js connection.
+ */
+export interface NatsConnectionLike {
+  /** Closes the connection. */
+  close(): Promise<void>;
+  /** Drains subscriptions, then closes. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Opens a NATS connection: `wsconnect` of `@nats-io/nats-core` by default, or `connect` of
+ * `@nats-io/transport-node` (TCP) where the runtime's WebSocket is missing or slow.
+ */
+export type ConnectFn = (options: NatsConnectOptions) => Promise<NatsConnectionLike>;
 
 /** The driver's connection, opened on first use and reopened for calls made after `close()`. */
 export interface Link {
@@ -45,7 +73,7 @@ export function chooseConnect(connect: ConnectFn | undefined): ConnectFn {
  */
 export function createLink(
   connect: ConnectFn,
-  options: ConnectionOptions,
+  options: NatsConnectOptions,
   onOpen: (nc: NatsConnection) => Promise<void>,
 ): Link {
   let shared: Promise<NatsConnection> | undefined;
@@ -54,7 +82,7 @@ export function createLink(
   const open = async (): Promise<NatsConnection> => {
     let nc: NatsConnection;
     try {
-      nc = await connect(options);
+      nc = await connect(options) as NatsConnection;
     } catch (error) {
       throw unavailable(`connect to NATS at ${String(options.servers)}`, error);
     }

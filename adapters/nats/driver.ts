@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import type { Driver, Envelope } from "../../mod.ts";
-import { chooseConnect, type ConnectFn, createLink } from "./connect.ts";
+import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { createLease } from "./lease.ts";
@@ -45,8 +45,8 @@ export interface NatsDriverOptions {
   readonly tick?: number;
   /** ms a scheduler's lease lasts without renewal; another process takes over after it. @default {5000} */
   readonly leaseTtl?: number;
-  /** More options for the connection (auth, TLS, reconnect), passed to `connect`. @default {{}} */
-  readonly connection?: Partial<ConnectionOptions>;
+  /** More nats.js `ConnectionOptions` (auth, TLS, reconnect), passed to `connect`. @default {{}} */
+  readonly connection?: Readonly<Record<string, unknown>>;
   /** The clock. @default {Date.now} */
   readonly now?: () => number;
 }
@@ -112,7 +112,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     ...options.connection,
-  }, setUp);
+  } as NatsConnectOptions, setUp);
   const js = withJs(link.use);
   const store = natsStore(names, js);
   const owner = `${group}-${crypto.randomUUID()}`;

@@ -19,6 +19,4 @@
  * @module
  */
 export { natsDriver, type NatsDriverOptions } from "./driver.ts";
-export type { ConnectFn } from "./connect.ts";
-export type { Driver } from "../../mod.ts";
-export type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
+export type { ConnectFn, NatsConnectionLike, NatsConnectOptions } from "./connect.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnectionLike } from "../../adapters/nats/mod.ts";
 import { createBus, type Event } from "../../mod.ts";
 import { describe, eventually, sleep, test } from "../lib/t.ts";
 import { freshPrefix, reach, testDriver } from "./helpers.ts";
@@ -63,7 +63,7 @@ describe("nats restarts", () => {
   test("a second scheduler takes over when the first dies, without double deliveries", async () => {
     const prefix = freshPrefix();
     const { servers, connect } = reach(server);
-    const connections: NatsConnection[] = [];
+    const connections: NatsConnectionLike[] = [];
     const doomed = createBus({
       driver: testDriver(server, {
         prefix,
