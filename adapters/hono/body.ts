@@ -33,13 +33,15 @@ export function assertJsonType(contentType: string | undefined): void {
   }
 }
 
-function tooLarge(size: number | string, max: number): HttpError {
-  return new HttpError(413, "too_large", `The body is ${size} bytes; at most ${max} are accepted`);
+function tooLarge(size: number | undefined, max: number): HttpError {
+  const seen = size === undefined ? `over ${max} bytes` : `${size} bytes`;
+  return new HttpError(413, "too_large", `The body is ${seen}; at most ${max} bytes (256 KiB) are accepted`);
 }
 
 /**
  * Reads a request body, refusing it as soon as it is known to exceed `max` bytes: at once when
  * `Content-Length` says so, else while the stream is read (chunked bodies), cancelling the rest.
+ * A body within its declared `Content-Length` is read in one call, which is faster.
  *
  * @param request the request
  * @param max the most bytes to accept
@@ -55,8 +57,15 @@ function tooLarge(size: number | string, max: number): HttpError {
  */
 export async function readBody(request: Request, max: number = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > max) throw tooLarge(declared, max);
+  const length = declared !== null && /^\d{1,15}$/.test(declared.trim()) ? Number(declared) : undefined;
+  if (length !== undefined && length > max) throw tooLarge(length, max);
   if (!request.body) return new Uint8Array(0);
+  if (length !== undefined && !request.headers.has("transfer-encoding")) {
+    // The server frames the body by its Content-Length, so reading it whole reads at most max.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length > max) throw tooLarge(bytes.length, max);
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -66,7 +75,7 @@ export async function readBody(request: Request, max: number = MAX_BODY_BYTES): 
     size += value.length;
     if (size > max) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(`more than ${max}`, max);
+      throw tooLarge(undefined, max);
     }
     chunks.push(value);
   }

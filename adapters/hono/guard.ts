@@ -45,7 +45,7 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 export function guard(checks: GuardChecks, withBody: boolean): MiddlewareHandler<RouterEnv> {
   const { bearer, signature, limit } = checks;
   return async (c, next) => {
-    const client = bearer ? `token:${await bearer(c.req.header("authorization"))}` : "anonymous";
+    const client = bearer ? `token:${bearer(c.req.header("authorization"))}` : "anonymous";
     let raw: Uint8Array = EMPTY;
     if (withBody) {
       assertJsonType(c.req.header("content-type"));

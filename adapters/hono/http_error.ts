@@ -36,6 +36,8 @@ export class HttpError extends Error {
   readonly headers: Readonly<Record<string, string>>;
 
   /**
+   * Creates an error answered with `status` and `{ "error": { code, message } }`.
+   *
    * @param status the HTTP status
    * @param code the stable reason
    * @param message what was wrong
