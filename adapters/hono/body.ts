@@ -1,7 +1,7 @@
 import { HttpError } from "./http_error.ts";
 
 /** The largest request body the router reads: 256 KiB. */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES: number = 256 * 1024;
 
 /** How deeply a JSON body may nest arrays and objects. */
 export const MAX_JSON_DEPTH = 64;
