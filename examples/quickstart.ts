@@ -33,7 +33,9 @@ bus.on("crm.sync", (event) => {
 const show = (r: EventRecord | undefined): string =>
   r
     ? `${r.name} is ${r.status}; ` +
-      Object.entries(r.handlers).map(([id, h]) => `${id}: ${h.status} x${h.attempts}${h.error ? ` (${h.error.message})` : ""}`)
+      Object.entries(r.handlers).map(([id, h]) =>
+        `${id}: ${h.status} x${h.attempts}${h.error ? ` (${h.error.message})` : ""}`
+      )
         .join(", ")
     : "unknown";
 
