@@ -12,8 +12,6 @@ export interface ConsumeDeps {
   /** The consumers' ack wait, ms; a running handler says it is still working well before. */
   readonly ackWait: number;
   readonly now: () => number;
-  /** True when a delayed event was cancelled (by any group). */
-  readonly cancelled: (id: string) => Promise<boolean>;
   /** Publishes the envelope of a retry, for this group only. */
   readonly retry: (envelope: Envelope) => Promise<void>;
 }
@@ -46,7 +44,7 @@ function slots(size: number) {
 
 /**
  * Handles one message: holds back early arrivals with a delayed nak, skips retries of other
- * groups and cancelled events, runs `dispatch` while telling the server the handler is still
+ * groups, runs `dispatch` while telling the server the handler is still
  * working, then acks (done, dead) or publishes the next attempt and acks (retry).
  */
 async function handle(msg: JsMsg, deps: ConsumeDeps): Promise<void> {
@@ -56,7 +54,6 @@ async function handle(msg: JsMsg, deps: ConsumeDeps): Promise<void> {
   if (group && group !== deps.group) return msg.ack();
   const early = envelope.due - deps.now();
   if (early > 2) return msg.nak(early);
-  if (envelope.attempt === 1 && envelope.delay > 0 && await deps.cancelled(envelope.id)) return msg.ack();
   const beat = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
   try {
     const outcome = await deps.dispatch(envelope);

@@ -5,6 +5,7 @@ import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } fr
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { createLease } from "./lease.ts";
+import { createMover } from "./mover.ts";
 import { cancelSubject, deriveNames } from "./names.ts";
 import { type Landed, publishEnvelope } from "./publish.ts";
 import { type Scheduler, startScheduler } from "./scheduler.ts";
@@ -51,7 +52,10 @@ export interface NatsDriverOptions {
   readonly now?: () => number;
 }
 
-const LEAD = 1_000;
+/** Events due within this many ms go straight to their stream (consumers hold them back until due). */
+const DIRECT_LEAD = 3_000;
+/** The scheduler reads buckets this far ahead; below DIRECT_LEAD so no event lands in a bucket already read. */
+const SCHEDULER_LEAD = 2_000;
 
 /**
  * A driver over NATS JetStream, for Deno, Bun and Node (with a `WebSocket`, or an injected TCP
@@ -123,7 +127,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     const at = now();
     await js(async (client, jsm) => {
       const results = await Promise.allSettled(
-        envelopes.map((e) => publishEnvelope(client, names, e, { now: at, lead: LEAD, timeout, group: retryOf })),
+        envelopes.map((e) =>
+          publishEnvelope(client, names, e, { now: at, lead: DIRECT_LEAD, timeout, group: retryOf })
+        ),
       );
       const failed = results.find((r) => r.status === "rejected");
       if (!failed) return;
@@ -157,15 +163,16 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
         concurrency,
         ackWait,
         now,
-        cancelled: (id) =>
-          js(async (_, m) =>
-            (await m.streams.getMessage(names.metaStream, { last_by_subj: cancelSubject(names, id) })) !== null
-          ),
         retry: (envelope) => send([envelope], group),
       });
       if (schedules) {
         const lease = createLease(names, js, owner, leaseTtl, now);
-        scheduler = startScheduler({ names, js, lease, now, tick, lead: LEAD, grace: 2_000, inFlight: 256 });
+        const cancelled = (id: string): Promise<boolean> =>
+          js(async (_, m) =>
+            (await m.streams.getMessage(names.metaStream, { last_by_subj: cancelSubject(names, id) })) !== null
+          );
+        const mover = createMover({ names, now, cancelled, maxHeld: 10_000 });
+        scheduler = startScheduler({ names, js, lease, mover, now, tick, lead: SCHEDULER_LEAD, grace: 2_000 });
       }
     },
     async stop() {

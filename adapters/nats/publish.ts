@@ -7,6 +7,10 @@ import { BUCKET_MS, bucketSubject, msgId, type Names, routeOf } from "./names.ts
 export const SUBJECT_HEADER = "Edgebus-Subject";
 /** Header of a scheduled message: the `Nats-Msg-Id` it is moved with. */
 export const MSG_ID_HEADER = "Edgebus-Msg-Id";
+/** Header of a scheduled message: its due time, epoch ms. */
+export const DUE_HEADER = "Edgebus-Due";
+/** Header of a scheduled message: the event id, to check for a cancellation. */
+export const ID_HEADER = "Edgebus-Id";
 /** Header of a retry: only the group that failed runs it again. */
 export const GROUP_HEADER = "Edgebus-Group";
 
@@ -20,7 +24,8 @@ const encoder = new TextEncoder();
 
 /**
  * Publishes one envelope: to its event stream when due within `lead` ms (the consumer holds it
- * back with a delayed nak until due), else to the schedule bucket of its due time.
+ * back with a delayed nak until due), else to the schedule bucket of its due time. `lead` must
+ * exceed the scheduler's, so that no event lands in a bucket the scheduler has already read.
  *
  * @param js the JetStream client
  * @param names the derived names
@@ -46,6 +51,8 @@ export async function publishEnvelope(
   } else {
     h.set(SUBJECT_HEADER, target);
     h.set(MSG_ID_HEADER, id);
+    h.set(DUE_HEADER, String(envelope.due));
+    h.set(ID_HEADER, envelope.id);
     const subject = bucketSubject(names, Math.floor(envelope.due / BUCKET_MS));
     ack = await js.publish(subject, data, { msgID: id, timeout, headers: h });
   }

@@ -1,9 +1,8 @@
-import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
-import { headers as makeHeaders } from "@nats-io/nats-core";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Lease } from "./lease.ts";
 import { nextMessage } from "./messages.ts";
-import { BUCKET_MS, BUCKETS_PER_GROUP, bucketSubject, groupSubject, type Names } from "./names.ts";
-import { GROUP_HEADER, MSG_ID_HEADER, SUBJECT_HEADER } from "./publish.ts";
+import type { Mover } from "./mover.ts";
+import { BUCKET_MS, BUCKETS_PER_GROUP, groupSubject, type Names } from "./names.ts";
 import type { WithJs } from "./store.ts";
 
 /** What the scheduler needs. */
@@ -11,15 +10,14 @@ export interface SchedulerDeps {
   readonly names: Names;
   readonly js: WithJs;
   readonly lease: Lease;
+  readonly mover: Mover;
   readonly now: () => number;
   /** ms between rounds. */
   readonly tick: number;
-  /** Buckets are moved this many ms before they are due; consumers hold early events back. */
+  /** Buckets are read this many ms ahead of their time; their events wait in timers until due. */
   readonly lead: number;
   /** Events may still be added to buckets this many ms in the past (publish latency, clock skew). */
   readonly grace: number;
-  /** Moves in flight at once. */
-  readonly inFlight: number;
 }
 
 /** A running scheduler. */
@@ -37,20 +35,28 @@ function createdAt(created: string): number {
  * Moves delayed events from the schedule stream to their event streams when due. Delayed
  * events sit in JetStream on subjects bucketed by due second (`<prefix>.sched.<min>.<sec>`),
  * never in process memory. Each round, the lease holder walks the buckets from its cursor up
- * to now plus `lead`, skipping empty minutes with one lookup, reads each bucket one message at
- * a time, republishes each with its `Nats-Msg-Id` (so a second scheduler redoing a move after a
- * takeover is dropped as a duplicate), and then purges what it read from the bucket.
+ * to now plus `lead`, skipping empty minutes with one lookup, and hands each bucket to the
+ * mover. The cursor it saves with the lease only passes buckets that are closed (older than
+ * `grace`) and fully moved, so a new holder resumes where the last one was sure of.
  *
- * @param deps the names, JetStream access, the lease, the clock and the timing
+ * @param deps the names, JetStream access, the lease, the mover, the clock and the timing
  * @returns the running scheduler
  */
 export function startScheduler(deps: SchedulerDeps): Scheduler {
-  const { names, js, lease, now, tick } = deps;
+  const { names, js, lease, mover, now, tick } = deps;
+  const moving = new Set<number>();
+  const failed = new Set<number>();
   let stopped = false;
   let wake: (() => void) | undefined;
 
   const initialCursor = () =>
     js(async (_, jsm) => Math.floor(createdAt((await jsm.streams.info(names.scheduleStream)).created) / BUCKET_MS));
+
+  const any = async (jsm: JetStreamManager, subject: string): Promise<boolean> =>
+    (await nextMessage(jsm, names.scheduleStream, subject, 0)) !== null;
+
+  const safeCursor = (cursor: number, reached: number, closed: number): number =>
+    Math.max(cursor, Math.min(reached, closed, ...moving, ...failed));
 
   const round = async (): Promise<void> => {
     const cursor = await lease.acquire(initialCursor);
@@ -58,52 +64,28 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     await js(async (client, jsm) => {
       const at = now();
       const last = Math.floor((at + deps.lead) / BUCKET_MS);
-      const closed = Math.floor((at - deps.grace) / BUCKET_MS); // buckets before this get no more events
+      const closed = Math.floor((at - deps.grace) / BUCKET_MS);
       let bucket = cursor;
       let saved = Date.now();
       while (bucket <= last && !stopped) {
         const group = Math.floor(bucket / BUCKETS_PER_GROUP);
-        if (last - bucket >= BUCKETS_PER_GROUP && !(await any(jsm, groupSubject(names, group)))) {
+        if (moving.has(bucket)) bucket++;
+        else if (last - bucket >= BUCKETS_PER_GROUP && !(await any(jsm, groupSubject(names, group)))) {
           bucket = (group + 1) * BUCKETS_PER_GROUP;
         } else {
-          await drain(client, jsm, bucket);
-          bucket++;
+          const b = bucket++;
+          failed.delete(b);
+          moving.add(b);
+          const { settled } = await mover.read(client, jsm, b);
+          settled.catch(() => failed.add(b)).finally(() => moving.delete(b));
         }
-        if (Date.now() - saved > tick && !(await lease.save(Math.min(bucket, Math.max(cursor, closed))))) return;
-        saved = Date.now();
+        if (Date.now() - saved > tick) {
+          if (!(await lease.save(safeCursor(cursor, bucket, closed)))) return;
+          saved = Date.now();
+        }
       }
-      await lease.save(Math.max(cursor, Math.min(bucket, closed)));
+      await lease.save(safeCursor(cursor, bucket, closed));
     });
-  };
-
-  const any = async (jsm: JetStreamManager, subject: string): Promise<boolean> =>
-    (await nextMessage(jsm, names.scheduleStream, subject, 0)) !== null;
-
-  const move = (client: JetStreamClient, msg: StoredMsg): Promise<unknown> => {
-    const target = msg.header.get(SUBJECT_HEADER);
-    const h = makeHeaders();
-    const group = msg.header.get(GROUP_HEADER);
-    if (group) h.set(GROUP_HEADER, group);
-    return client.publish(target, msg.data, { msgID: msg.header.get(MSG_ID_HEADER), headers: h });
-  };
-
-  const drain = async (client: JetStreamClient, jsm: JetStreamManager, bucket: number): Promise<void> => {
-    const subject = bucketSubject(names, bucket);
-    let from = 0;
-    let moves: Promise<unknown>[] = [];
-    for (;;) {
-      const msg = await nextMessage(jsm, names.scheduleStream, subject, from);
-      if (!msg) break;
-      moves.push(move(client, msg));
-      from = msg.seq + 1;
-      if (moves.length >= deps.inFlight) {
-        await Promise.all(moves);
-        moves = [];
-      }
-    }
-    await Promise.all(moves);
-    // Only what was read and moved: an event added to this bucket meanwhile stays for the next round.
-    if (from > 0) await jsm.streams.purge(names.scheduleStream, { filter: subject, seq: from });
   };
 
   const loop = (async () => {
@@ -126,6 +108,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       stopped = true;
       wake?.();
       await loop;
+      mover.cancelAll();
       await lease.release().catch(() => {});
     },
   };

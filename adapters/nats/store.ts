@@ -23,10 +23,20 @@ export type WithJs = <T>(fn: (js: JetStreamClient, jsm: JetStreamManager) => Pro
  * @returns the adapter
  */
 export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promise<T>): WithJs {
+  // One client and manager per connection: making them on every call costs publish throughput.
+  const clients = new WeakMap<NatsConnection, Promise<[JetStreamClient, JetStreamManager]>>();
+  const clientsOf = (nc: NatsConnection) => {
+    let pair = clients.get(nc);
+    if (!pair) {
+      pair = jetstreamManager(nc, { checkAPI: false }).then((jsm) => [jetstream(nc), jsm]);
+      clients.set(nc, pair);
+    }
+    return pair;
+  };
   return (fn) =>
     use(async (nc) => {
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
-      return fn(jetstream(nc), jsm);
+      const [js, jsm] = await clientsOf(nc);
+      return fn(js, jsm);
     });
 }
 

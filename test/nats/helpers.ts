@@ -3,7 +3,6 @@ import { connect as tcpConnect } from "@nats-io/transport-node";
 import type { Driver } from "../../mod.ts";
 import { type ConnectFn, natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
 import { wsconnect } from "@nats-io/nats-core";
-import { RUNTIME } from "../lib/t.ts";
 import type { NatsServer } from "./server.ts";
 
 let count = 0;
@@ -17,13 +16,16 @@ export function freshPrefix(): string {
  * A driver against the test server: WebSocket (`wsconnect`) on Deno and Bun; on Node 20, which
  * has no global WebSocket, the TCP transport of `@nats-io/transport-node` is injected.
  */
-export function testDriver(server: NatsServer, options: NatsDriverOptions = {}): Driver {
-  return natsDriver({ storage: "memory", tick: 50, leaseTtl: 1_000, ...reach(server), ...options });
+export function testDriver(server: NatsServer, options: NatsDriverOptions = {}, tcp?: boolean): Driver {
+  return natsDriver({ storage: "memory", tick: 50, leaseTtl: 1_000, ...reach(server, tcp), ...options });
 }
 
-const viaTcp = RUNTIME === "node" && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function";
+const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
 
-/** The servers and connect function for this runtime. */
-export function reach(server: NatsServer): { servers: string; connect: ConnectFn } {
-  return viaTcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl, connect: wsconnect };
+/**
+ * The servers and connect function for this runtime: WebSocket where there is one, TCP on Node
+ * 20. `tcp: true` asks for TCP anyway.
+ */
+export function reach(server: NatsServer, tcp = !hasWebSocket): { servers: string; connect: ConnectFn } {
+  return tcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl, connect: wsconnect };
 }

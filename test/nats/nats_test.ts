@@ -149,4 +149,43 @@ describe("nats", () => {
     assert.equal(runs, 1);
     await stopAll(a, b);
   });
+
+  test("a delayed event two hours out fires once the clock gets there, not before", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const prefix = freshPrefix();
+    const bus = createBus({ now, driver: testDriver(server, { prefix, now }) });
+    const seen: number[] = [];
+    bus.on("renewal.due", (event) => void seen.push(now() - (event.time + event.delay)));
+    await bus.start();
+    const id = await bus.publish("renewal.due", { after: "2 hours" }, {});
+    await sleep(300);
+    assert.deepEqual(seen, []);
+    offset = 2 * 3_600_000 + 500;
+    await eventually(() => seen.length === 1, 5_000);
+    assert.ok(seen[0] >= 0, `delivered ${-seen[0]} ms early`);
+    await eventually(async () => (await bus.get(id))?.status === "done");
+    await stopAll(bus);
+  });
+
+  test("cancel() keeps a scheduled event from every group", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const prefix = freshPrefix();
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const buses = ["a", "b"].map((group) => {
+      const bus = createBus({ now, driver: testDriver(server, { prefix, group, now }) });
+      bus.on("trial.ends", (event) => void got[group].push(event.id));
+      return bus;
+    });
+    await Promise.all(buses.map((b) => b.start()));
+    const cancelled = await buses[0].publish("trial.ends", { after: "1 hour" }, {});
+    const kept = await buses[0].publish("trial.ends", { after: "1 hour" }, {});
+    assert.equal(await buses[0].cancel(cancelled), true);
+    offset = 3_600_000 + 500;
+    await eventually(() => got.a.length === 1 && got.b.length === 1, 5_000);
+    await sleep(300);
+    assert.deepEqual(got, { a: [kept], b: [kept] });
+    await stopAll(...buses);
+  });
 });

@@ -41,7 +41,7 @@ describe("nats restarts", () => {
     await first.start();
     const publishedAt = Date.now();
     const ids = await first.publishBatch(
-      [1_500, 1_800, 2_100].map((after, i) => ({ name: "trial.ends", after, body: { i } })),
+      [3_500, 3_800, 4_100].map((after, i) => ({ name: "trial.ends", after, body: { i } })),
     );
     await first.stop();
     await server.kill();
@@ -83,7 +83,7 @@ describe("nats restarts", () => {
     survivor.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
     await survivor.start();
     const ids = await survivor.publishBatch(
-      Array.from({ length: 20 }, (_, i) => ({ name: "reminder.due", after: 1_500 + i * 50, body: { i } })),
+      Array.from({ length: 20 }, (_, i) => ({ name: "reminder.due", after: 3_500 + i * 50, body: { i } })),
     );
     // The first process dies without a word: its connection drops, its lease is never released.
     await Promise.all(connections.map((nc) => nc.close()));

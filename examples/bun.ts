@@ -1,0 +1,42 @@
+/**
+ * A Bun service: the edgebus HTTP API (Hono) on `Bun.serve`, and handlers run against NATS
+ * JetStream over WebSocket. Start nats-server with JetStream and WebSocket first (see the
+ * README), then:
+ *
+ *   EDGEBUS_TOKEN=change-me-0123456789 bun examples/bun.ts
+ *   curl -X POST -H 'Authorization: Bearer change-me-0123456789' -H 'Content-Type: application/json' \
+ *     -d '{"user_id":"2b6m"}' 'http://127.0.0.1:8787/events/user.joined?after=5%20seconds'
+ */
+import process from "node:process";
+import { createBus } from "../mod.ts";
+import { natsDriver } from "../adapters/nats/mod.ts";
+import { router } from "../adapters/hono/mod.ts";
+
+const bus = createBus({
+  driver: natsDriver({
+    servers: process.env.NATS_URL ?? "ws://127.0.0.1:8080",
+    group: process.env.EDGEBUS_GROUP ?? "example",
+  }),
+});
+
+bus.on("user.joined", async (event, ctx) => {
+  console.log(`user.joined #${event.attempt}`, event.body);
+  await ctx.publish("email.welcome", { after: "2 seconds" }, { user: event.body });
+});
+bus.on("email.welcome", (event) => console.log("email.welcome", event.body));
+
+await bus.start();
+const token = process.env.EDGEBUS_TOKEN;
+const app = router(bus, token ? { tokens: [token] } : { auth: false });
+// deno-lint-ignore no-explicit-any
+const server = (globalThis as any).Bun.serve({
+  hostname: "127.0.0.1",
+  port: Number(process.env.PORT ?? 8787),
+  fetch: app.fetch,
+});
+
+process.on("SIGINT", async () => {
+  server.stop();
+  await bus.stop(); // lets running handlers finish and saves their results
+  process.exit(0);
+});
