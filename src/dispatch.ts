@@ -48,11 +48,72 @@ function toEvent(envelope: Envelope): Event {
 }
 
 /** The handlers that should run in this delivery: new ones, and failed ones now due. */
-function dueHandlers(matching: readonly Registered[], results: Record<string, HandlerResult>, now: number) {
+function dueHandlers(
+  matching: readonly Registered[],
+  results: Readonly<Record<string, HandlerResult>>,
+  now: number,
+): Registered[] {
   return matching.filter((h) => {
     const result = results[h.id];
     return !result || (result.status === "failed" && (result.nextAt ?? 0) <= now);
   });
+}
+
+/** Saves a record, trying again briefly so that a short store outage does not re-run handlers. */
+async function save(store: RecordStore, record: EventRecord, tries = 5): Promise<void> {
+  for (let i = 1;; i++) {
+    try {
+      return await store.put(record);
+    } catch (error) {
+      if (i >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** i));
+    }
+  }
+}
+
+/** What one delivery's handlers did. */
+interface Run {
+  readonly results: Record<string, HandlerResult>;
+  readonly nonRetriable: boolean;
+}
+
+/**
+ * Runs the due handlers in order. When several run, each success is saved before the next
+ * starts, so a crash part-way never re-runs a handler that already succeeded.
+ */
+async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecord, due: Registered[]): Promise<Run> {
+  const { store, now, shutdown, publisherFor } = deps;
+  const results: Record<string, HandlerResult> = { ...record.handlers };
+  const event = toEvent(envelope);
+  const firstDue = record.time + record.delay;
+  let nonRetriable = false;
+  for (const [i, h] of due.entries()) {
+    const result = await runHandler({
+      handlerId: h.id,
+      handler: h.handler,
+      event,
+      timeout: h.timeout,
+      publisher: publisherFor(event),
+      shutdown,
+    });
+    const finishedAt = now();
+    const attempts = (results[h.id]?.attempts ?? 0) + 1;
+    if (result.ok) {
+      results[h.id] = { status: "done", attempts, finishedAt };
+      if (i < due.length - 1) {
+        await save(store, { ...record, status: "pending", handlers: results, updatedAt: finishedAt });
+      }
+      continue;
+    }
+    const error = describeError(result.error);
+    const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
+    nonRetriable ||= result.error instanceof NonRetriableError;
+    const retriable = !nonRetriable && canRetry(attempts, nextAt, firstDue, h.retry);
+    results[h.id] = retriable
+      ? { status: "failed", attempts, error, finishedAt, nextAt }
+      : { status: "dead", attempts, error, finishedAt };
+  }
+  return { results, nonRetriable };
 }
 
 /**
@@ -63,55 +124,33 @@ function dueHandlers(matching: readonly Registered[], results: Record<string, Ha
  * @returns the dispatch function drivers call
  */
 export function createDispatch(deps: DispatchDeps): Dispatch {
-  const { store, handlers, now, shutdown, publisherFor } = deps;
+  const { store, handlers, now } = deps;
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
     if (existing && FINAL.has(existing.status)) return { status: "done" };
     const record: EventRecord = existing ??
       { ...envelope, status: "pending", handlers: {}, attempt: 0, updatedAt: now() };
     const matching = handlers.filter((h) => h.matches(envelope.name));
-    const results: Record<string, HandlerResult> = { ...record.handlers };
     const started = now();
     if (matching.length === 0) {
-      await store.put({ ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
+      await save(store, { ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
       return { status: "done" };
     }
     if (record.status !== "pending") {
       // A delayed or retried event shows as under way while it runs, and can no longer be cancelled.
       await store.put({ ...record, status: "pending", updatedAt: started });
     }
-    const event = toEvent(envelope);
-    const firstDue = record.time + record.delay;
-    let nonRetriable = false;
-    for (const h of dueHandlers(matching, results, started)) {
-      const result = await runHandler({
-        handlerId: h.id,
-        handler: h.handler,
-        event,
-        timeout: h.timeout,
-        publisher: publisherFor(event),
-        shutdown,
-      });
-      const finishedAt = now();
-      const attempts = (results[h.id]?.attempts ?? 0) + 1;
-      if (result.ok) {
-        results[h.id] = { status: "done", attempts, finishedAt };
-        continue;
-      }
-      const error = describeError(result.error);
-      const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
-      nonRetriable ||= result.error instanceof NonRetriableError;
-      const retriable = !nonRetriable && canRetry(attempts, nextAt, firstDue, h.retry);
-      results[h.id] = retriable
-        ? { status: "failed", attempts, error, finishedAt, nextAt }
-        : { status: "dead", attempts, error, finishedAt };
-    }
+    const { results, nonRetriable } = await runDue(
+      deps,
+      envelope,
+      record,
+      dueHandlers(matching, record.handlers, started),
+    );
     const outcome = decide(matching, results, nonRetriable);
     const at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
-    const status = outcome === "retry" ? "retrying" : outcome;
-    await store.put({
+    await save(store, {
       ...record,
-      status,
+      status: outcome === "retry" ? "retrying" : outcome,
       attempt: envelope.attempt,
       handlers: results,
       updatedAt: now(),

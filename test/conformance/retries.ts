@@ -52,6 +52,20 @@ export function retryCases(o: ConformanceOptions): void {
   );
 
   test(
+    "each handler's success is saved before the next handler starts",
+    withBus(o, {}, async (bus) => {
+      let seenByB: string | undefined;
+      bus.on("doc.saved", { id: "a" }, () => {});
+      bus.on("doc.saved", { id: "b" }, async (event) => {
+        seenByB = (await bus.get(event.id))?.handlers.a?.status;
+      });
+      const id = await bus.publish("doc.saved", {});
+      await settled(bus, id, "done");
+      assert.equal(seenByB, "done", "a crash during b would re-run a");
+    }),
+  );
+
+  test(
     "an event out of attempts becomes a dead letter with each handler's error",
     withBus(o, {}, async (bus) => {
       let runs = 0;
