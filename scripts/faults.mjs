@@ -1,0 +1,67 @@
+// `npm run test:faults`: the fault-injection suite at full scale; `--short` (inside `npm test`)
+// runs each case smaller. Every case prints RESULT lines with lost / duplicated / unexpected
+// counts; any count above 0 fails the run. The cases run under Bun (its WebSocket is the fast one
+// for NATS; see TOOLCHAIN.md).
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+
+const short = process.argv.includes("--short");
+const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const env = { ...process.env, FAULT_SCALE: short ? "short" : "full", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+const cases = readdirSync("test/faults").filter((f) => f.endsWith("_fault.ts")).sort()
+  .filter((f) => !only.length || only.some((o) => f.includes(o)));
+
+function run(file) {
+  return new Promise((resolve) => {
+    console.log(`\n== ${file} (${short ? "short" : "full"})`);
+    const started = Date.now();
+    const child = spawn("node_modules/.bin/bun", [`test/faults/${file}`], {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    const limit = setTimeout(() => child.kill("SIGKILL"), short ? 240_000 : 1_800_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(limit);
+      const results = [...out.matchAll(/^RESULT (.+?): lost=(\d+) duplicated=(\d+) unexpected=(\d+)/gm)]
+        .map(([, name, lost, duplicated, unexpected]) => ({
+          name,
+          lost: +lost,
+          duplicated: +duplicated,
+          unexpected: +unexpected,
+        }));
+      resolve({ file, code: code ?? signal, results, seconds: ((Date.now() - started) / 1000).toFixed(0) });
+    });
+  });
+}
+
+if (!existsSync("node_modules/.bin/bun")) {
+  console.error("bun is missing: run npm ci");
+  process.exit(1);
+}
+let passed = 0;
+let failed = 0;
+const lines = [];
+for (const file of cases) {
+  const { code, results, seconds } = await run(file);
+  if (code !== 0 || results.length === 0) {
+    failed++;
+    lines.push(`FAIL ${file}: exit ${code}, ${results.length} results (${seconds} s)`);
+  }
+  for (const r of results) {
+    const ok = r.lost === 0 && r.duplicated === 0 && r.unexpected === 0;
+    ok ? passed++ : failed++;
+    lines.push(
+      `${
+        ok ? "ok  " : "FAIL"
+      } ${r.name}: lost=${r.lost} duplicated=${r.duplicated} unexpected=${r.unexpected} (${seconds} s)`,
+    );
+  }
+}
+console.log(`\n== fault suite (${short ? "short" : "full"})\n${lines.join("\n")}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
