@@ -19,6 +19,8 @@ export interface NatsServer {
   kill(): Promise<void>;
   /** Starts the process again on the same ports and store. */
   restart(): Promise<void>;
+  /** Sends a signal to the process (the fault suite's SIGKILL, SIGSTOP, SIGCONT); false if none runs. */
+  signal(name: "SIGKILL" | "SIGSTOP" | "SIGCONT"): boolean;
   /** Stops the process and removes its store. */
   stop(): Promise<void>;
 }
@@ -117,6 +119,12 @@ export async function startNatsServer(): Promise<NatsServer> {
     tcpUrl: `127.0.0.1:${tcp}`,
     kill,
     restart: launch,
+    signal(name) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return false;
+      const sent = child.kill(name);
+      if (name === "SIGKILL") child = undefined;
+      return sent;
+    },
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
