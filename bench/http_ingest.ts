@@ -2,7 +2,9 @@
 /**
  * HTTP ingest through the Hono router: requests per second and p99 latency of
  * `POST /events/:name` with bearer auth, a signed body, a zod schema and a publish to the memory
- * driver, against a bare Hono route answering 202 on the same runtime, in the same run. The
+ * driver, against a bare Hono route answering 202 on the same runtime, in the same run; and
+ * against a Hono route doing the same publish without the router, to separate the router's
+ * own cost (auth, input checks) from the bus's. The
  * load comes from wrk (one thread, 50 connections, loopback) when it is installed
  * (`apt-get install -y wrk`), else from autocannon in a Node process, which saturates sooner
  * and so understates the router's cost.
@@ -89,15 +91,20 @@ async function measure(url: string, headers: Record<string, string>): Promise<Fi
   return await load(url, headers, SECONDS);
 }
 
+const schema = z.object({ user_id: z.string(), email: z.email(), plan: z.string() });
 const bare = new Hono().post("/events/:name", (c) => c.json({ id: "x" }, 202));
-const bus = createBus({
-  schemas: { "user.joined": z.object({ user_id: z.string(), email: z.email(), plan: z.string() }) },
+// The same publish without the router: what the router's auth and input checks are measured against.
+const rawBus = createBus({ schemas: { "user.joined": schema } });
+const rawPublish = new Hono().post("/events/:name", async (c) => {
+  const id = await rawBus.publish(c.req.param("name"), { origin: "http" }, await c.req.json());
+  return c.json({ id }, 202);
 });
+const bus = createBus({ schemas: { "user.joined": schema } });
 const tokenOnly = router(bus, { tokens: [TOKEN] });
 const signedToo = router(bus, { tokens: [TOKEN], signingSecrets: [SECRET] });
 
-const servers = [serve(bare.fetch), serve(tokenOnly.fetch), serve(signedToo.fetch)];
-const [bareUrl, tokenUrl, signedUrl] = servers.map((s) => `http://127.0.0.1:${s.port}/events/user.joined`);
+const servers = [serve(bare.fetch), serve(rawPublish.fetch), serve(tokenOnly.fetch), serve(signedToo.fetch)];
+const [bareUrl, rawUrl, tokenUrl, signedUrl] = servers.map((s) => `http://127.0.0.1:${s.port}/events/user.joined`);
 const json = { "content-type": "application/json" };
 const auth = { ...json, authorization: `Bearer ${TOKEN}` };
 
@@ -110,11 +117,13 @@ const probe = await signedToo.request("/events/user.joined", {
 if (probe.status !== 202) throw new Error(`The signed probe was refused: ${probe.status} ${await probe.text()}`);
 
 const peer = await measure(bareUrl, json);
+const raw = await measure(rawUrl, json);
 const token = await measure(tokenUrl, auth);
 const signed = await measure(signedUrl, { ...auth, "edgebus-signature": await signBody(SECRET, BODY) });
 for (const s of servers) await s.stop();
 const stored = (await bus.list({ limit: 1 })).items.length;
 await bus.stop();
+await rawBus.stop();
 
 const fmt = (f: Figures): string => `${Math.round(f.rps).toLocaleString("en-US")} req/s`;
 console.log(`${runtime}, ${TOOL}, ${CONNECTIONS} connections, ${SECONDS} s a run; bare Hono 202 is the peer`);
@@ -143,7 +152,14 @@ row(
   `${peer.p99.toFixed(1)} ms`,
   (signed.p99 / peer.p99).toFixed(2),
 );
-const refused = token.non2xx + signed.non2xx + peer.non2xx;
+row(
+  `${runtime}: ingest req/s, router (bearer) vs Hono + bus.publish`,
+  fmt(token),
+  fmt(raw),
+  (token.rps / raw.rps).toFixed(2),
+);
+row(`${runtime}: Hono + bus.publish (no router) vs bare 202`, fmt(raw), fmt(peer), (raw.rps / peer.rps).toFixed(2));
+const refused = token.non2xx + signed.non2xx + peer.non2xx + raw.non2xx;
 if (refused > 0 || stored === 0) {
   console.error(`${refused} responses were not 2xx, ${stored} records stored: the figures are not valid`);
   g.Deno ? g.Deno.exit(1) : g.process.exit(1);
