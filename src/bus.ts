@@ -1,7 +1,7 @@
 import { handleBatch } from "./batch.ts";
 import { createDispatch, type Registered } from "./dispatch.ts";
 import type { Dispatch, Envelope, EventRecord, ListQuery, Page } from "./driver.ts";
-import { createEnvelope, type Draft, initialRecord } from "./envelope.ts";
+import { createEnvelope, type Draft, envelopeOf, initialRecord } from "./envelope.ts";
 import { EdgebusError } from "./errors.ts";
 import { idGenerator } from "./ids.ts";
 import { memoryDriver } from "./memory/driver.ts";
@@ -52,6 +52,16 @@ function assertQuery(query: ListQuery): void {
       "invalid_option",
       `Invalid status ${JSON.stringify(status)}: expected one of ${statuses.join(", ")}`,
     );
+  }
+}
+
+/** Runs a store or transport call; any failure that is not already typed becomes `unavailable`. */
+async function transport<T>(doing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof EdgebusError) throw error;
+    throw new EdgebusError("unavailable", `Cannot ${doing}: the transport failed (${String(error)})`, { cause: error });
   }
 }
 
@@ -131,23 +141,41 @@ export function createBus(options: BusOptions = {}): Bus {
       return schema ? { ...draft, body: await validateBody(draft.name, schema, draft.body) } : draft;
     }));
     const envelopes = checked.map((draft) => createEnvelope(draft, at, newId));
-    const created = await store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow);
+    const created = await transport(
+      "store the events",
+      () => store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow),
+    );
     const fresh = envelopes.filter((_, i) => created[i]);
-    if (fresh.length > 0) {
-      if (driver.autoStart) await bus.start();
-      try {
-        await driver.send(fresh);
-      } catch (error) {
-        // Nothing may look published that the transport did not take: undo the records.
-        await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
-        throw error instanceof EdgebusError
-          ? error
-          : new EdgebusError("unavailable", `Cannot publish: the transport refused the event (${String(error)})`, {
-            cause: error,
-          });
-      }
+    const again = await unsent(envelopes.filter((_, i) => !created[i]), fresh);
+    if (fresh.length + again.length === 0) return envelopes.map((e) => e.id);
+    if (driver.autoStart) await bus.start();
+    try {
+      await transport("send the events", () => driver.send([...fresh, ...again]));
+    } catch (error) {
+      // Nothing may look published that the transport did not take: undo the new records.
+      await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
+      throw error;
     }
     return envelopes.map((e) => e.id);
+  }
+
+  /**
+   * Duplicates whose first publish may have failed half-way (the record stored, the send never
+   * confirmed) are sent again while they are still undelivered: transports drop true duplicates
+   * by id, and dispatch skips events already finished.
+   */
+  async function unsent(duplicates: readonly Envelope[], fresh: readonly Envelope[]): Promise<Envelope[]> {
+    const seen = new Set(fresh.map((e) => e.id));
+    const again: Envelope[] = [];
+    for (const { id } of duplicates) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const record = await store.get(id);
+      if (record && record.attempt === 0 && (record.status === "pending" || record.status === "scheduled")) {
+        again.push(envelopeOf(record));
+      }
+    }
+    return again;
   }
 
   function publisherFor(parent?: Event): Publisher {
@@ -178,8 +206,7 @@ export function createBus(options: BusOptions = {}): Bus {
       if (!record || record.status !== "dead") return false;
       const at = now();
       const kept = Object.fromEntries(Object.entries(record.handlers).filter(([, r]) => r.status === "done"));
-      const { status: _s, handlers: _h, updatedAt: _u, noHandler: _n, ...fields } = record;
-      const envelope: Envelope = { ...fields, attempt: 1, due: at };
+      const envelope: Envelope = { ...envelopeOf(record), attempt: 1, due: at };
       await store.put({ ...record, status: "pending", attempt: 0, due: at, handlers: kept, updatedAt: at });
       if (driver.autoStart) await bus.start();
       try {

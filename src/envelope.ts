@@ -94,6 +94,17 @@ export function initialRecord(envelope: Envelope, now: number): EventRecord {
 }
 
 /**
+ * The envelope inside a record.
+ *
+ * @param record the record
+ * @returns its envelope fields, without status and results
+ */
+export function envelopeOf(record: EventRecord): Envelope {
+  const { status: _s, handlers: _h, updatedAt: _u, noHandler: _n, ...envelope } = record;
+  return envelope;
+}
+
+/**
  * Reads an envelope back from a transport: an object or JSON text with the envelope's fields.
  *
  * @param value what the transport carried

@@ -108,7 +108,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     store,
     autoStart: true,
     send(envelopes) {
-      for (const envelope of envelopes) enqueue(envelope, envelope.due);
+      // An id already waiting here is a re-sent duplicate: keep the one that waits.
+      for (const envelope of envelopes) if (!byId.has(envelope.id)) enqueue(envelope, envelope.due);
       pump();
       return Promise.resolve();
     },

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { createBus, type Driver, EdgebusError, memoryDriver } from "../mod.ts";
+import { describe, eventually, sleep, test } from "./lib/t.ts";
+
+/**
+ * A memory driver whose store or transport fails once on purpose: the faults a network
+ * transport has (an answer lost after the write happened, a send refused). The real
+ * transports are exercised the same way by the fault suite (test/faults/).
+ */
+function flaky(fail: "create-after-write" | "send"): Driver {
+  const inner = memoryDriver();
+  let armed = true;
+  return {
+    ...inner,
+    start: inner.start,
+    stop: inner.stop,
+    cancel: inner.cancel,
+    autoStart: true,
+    store: {
+      ...inner.store,
+      async create(records, since) {
+        const answers = await inner.store.create(records, since);
+        if (fail === "create-after-write" && armed) {
+          armed = false;
+          throw new Error("connection reset before the answer arrived");
+        }
+        return answers;
+      },
+    },
+    send(envelopes) {
+      if (fail === "send" && armed) {
+        armed = false;
+        return Promise.reject(new Error("transport down"));
+      }
+      return inner.send(envelopes);
+    },
+  };
+}
+
+describe("publish() under transport failures", () => {
+  test("a store answer lost after the write: the retry with the same id is delivered once", async () => {
+    const bus = createBus({ driver: flaky("create-after-write") });
+    let runs = 0;
+    bus.on("order.placed", () => void runs++);
+    await assert.rejects(
+      bus.publish("order.placed", { id: "order-1" }, {}),
+      (e: unknown) => e instanceof EdgebusError && e.code === "unavailable" && /store the events/.test(e.message),
+    );
+    assert.equal(await bus.publish("order.placed", { id: "order-1" }, {}), "order-1");
+    await eventually(() => runs === 1);
+    await bus.publish("order.placed", { id: "order-1" }, {});
+    await sleep(50);
+    assert.equal(runs, 1);
+    await bus.stop();
+  });
+
+  test("a refused send: the publish rejects typed, nothing is recorded, the retry is delivered once", async () => {
+    const bus = createBus({ driver: flaky("send") });
+    let runs = 0;
+    bus.on("order.placed", () => void runs++);
+    await assert.rejects(
+      bus.publish("order.placed", { id: "order-2" }, {}),
+      (e: unknown) => e instanceof EdgebusError && e.code === "unavailable" && /transport down/.test(e.message),
+    );
+    assert.equal(await bus.get("order-2"), undefined);
+    await bus.publish("order.placed", { id: "order-2" }, {});
+    await eventually(() => runs === 1);
+    await sleep(50);
+    assert.equal(runs, 1);
+    await bus.stop();
+  });
+});
