@@ -19,6 +19,8 @@ export interface NatsServer {
   kill(): Promise<void>;
   /** Starts the process again on the same ports and store. */
   restart(): Promise<void>;
+  /** Rewrites the config with another JetStream file-store limit; takes effect at `restart()`. */
+  setMaxFileStore(size: string): void;
   /** Sends a signal to the process (the fault suite's SIGKILL, SIGSTOP, SIGCONT); false if none runs. */
   signal(name: "SIGKILL" | "SIGSTOP" | "SIGCONT"): boolean;
   /** Stops the process and removes its store. */
@@ -65,21 +67,24 @@ function findBinary(): string {
 /**
  * Starts a nats-server with JetStream and WebSocket on free loopback ports.
  *
+ * @param options `maxFileStore`: the JetStream file-store limit, such as `"2MB"` (default `"4GB"`)
  * @returns the running server
  */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(options: { maxFileStore?: string } = {}): Promise<NatsServer> {
   const bin = findBinary();
   const dir = mkdtempSync(join(tmpdir(), "edgebus-nats-"));
   const [tcp, ws] = [await freePort(), await freePort()];
   const config = join(dir, "nats.conf");
-  writeFileSync(
-    config,
-    [
-      `listen: "127.0.0.1:${tcp}"`,
-      `jetstream { store_dir: "${join(dir, "js")}", max_memory_store: 256MB, max_file_store: 4GB }`,
-      `websocket { listen: "127.0.0.1:${ws}", no_tls: true, compression: false }`,
-    ].join("\n"),
-  );
+  const writeConfig = (maxFileStore: string): void =>
+    writeFileSync(
+      config,
+      [
+        `listen: "127.0.0.1:${tcp}"`,
+        `jetstream { store_dir: "${join(dir, "js")}", max_memory_store: 256MB, max_file_store: ${maxFileStore} }`,
+        `websocket { listen: "127.0.0.1:${ws}", no_tls: true, compression: false }`,
+      ].join("\n"),
+    );
+  writeConfig(options.maxFileStore ?? "4GB");
   let child: ChildProcess | undefined;
   let log = "";
 
@@ -119,6 +124,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     tcpUrl: `127.0.0.1:${tcp}`,
     kill,
     restart: launch,
+    setMaxFileStore: writeConfig,
     signal(name) {
       if (!child || child.exitCode !== null || child.signalCode !== null) return false;
       const sent = child.kill(name);
