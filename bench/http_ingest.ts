@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { z } from "zod";
-import { createBus } from "../mod.ts";
+import { type Bus, createBus } from "../mod.ts";
 import { router, signBody } from "../adapters/hono/mod.ts";
 import { row, runtime } from "./lib.ts";
 
@@ -92,38 +92,45 @@ async function measure(url: string, headers: Record<string, string>): Promise<Fi
 }
 
 const schema = z.object({ user_id: z.string(), email: z.email(), plan: z.string() });
-const bare = new Hono().post("/events/:name", (c) => c.json({ id: "x" }, 202));
-// The same publish without the router: what the router's auth and input checks are measured against.
-const rawBus = createBus({ schemas: { "user.joined": schema } });
-const rawPublish = new Hono().post("/events/:name", async (c) => {
-  const id = await rawBus.publish(c.req.param("name"), { origin: "http" }, await c.req.json());
-  return c.json({ id }, 202);
-});
-const bus = createBus({ schemas: { "user.joined": schema } });
-const tokenOnly = router(bus, { tokens: [TOKEN] });
-const signedToo = router(bus, { tokens: [TOKEN], signingSecrets: [SECRET] });
-
-const servers = [serve(bare.fetch), serve(rawPublish.fetch), serve(tokenOnly.fetch), serve(signedToo.fetch)];
-const [bareUrl, rawUrl, tokenUrl, signedUrl] = servers.map((s) => `http://127.0.0.1:${s.port}/events/user.joined`);
 const json = { "content-type": "application/json" };
 const auth = { ...json, authorization: `Bearer ${TOKEN}` };
 
-// A signature stays valid for 300 s, longer than the run: one signed header serves every request.
-const probe = await signedToo.request("/events/user.joined", {
-  method: "POST",
-  body: BODY,
-  headers: { ...auth, "edgebus-signature": await signBody(SECRET, BODY) },
-});
-if (probe.status !== 202) throw new Error(`The signed probe was refused: ${probe.status} ${await probe.text()}`);
+/**
+ * Serves one app on a fresh bus, loads it, then stops both, so that one run's records do not
+ * weigh on the heap of the next.
+ */
+async function variant(
+  make: (bus: Bus) => { fetch: (request: Request) => Response | Promise<Response> },
+  headers: Record<string, string>,
+): Promise<Figures> {
+  const bus = createBus({ schemas: { "user.joined": schema } });
+  const server = serve(make(bus).fetch);
+  const url = `http://127.0.0.1:${server.port}/events/user.joined`;
+  try {
+    return await measure(url, headers);
+  } finally {
+    await server.stop();
+    await bus.stop();
+  }
+}
 
-const peer = await measure(bareUrl, json);
-const raw = await measure(rawUrl, json);
-const token = await measure(tokenUrl, auth);
-const signed = await measure(signedUrl, { ...auth, "edgebus-signature": await signBody(SECRET, BODY) });
-for (const s of servers) await s.stop();
-const stored = (await bus.list({ limit: 1 })).items.length;
-await bus.stop();
-await rawBus.stop();
+const bareApp = (): Hono => new Hono().post("/events/:name", (c) => c.json({ id: "x" }, 202));
+// The same publish without the router: what the router's auth and input checks are measured against.
+const rawApp = (bus: Bus): Hono =>
+  new Hono().post("/events/:name", async (c) => {
+    const id = await bus.publish(c.req.param("name"), { origin: "http" }, await c.req.json());
+    return c.json({ id }, 202);
+  });
+
+// A signature stays valid for 300 s, longer than the run: one signed header serves every request.
+const signature = await signBody(SECRET, BODY);
+const peer = await variant(bareApp, json);
+const raw = await variant(rawApp, json);
+const token = await variant((bus) => router(bus, { tokens: [TOKEN] }), auth);
+const signed = await variant(
+  (bus) => router(bus, { tokens: [TOKEN], signingSecrets: [SECRET] }),
+  { ...auth, "edgebus-signature": signature },
+);
 
 const fmt = (f: Figures): string => `${Math.round(f.rps).toLocaleString("en-US")} req/s`;
 console.log(`${runtime}, ${TOOL}, ${CONNECTIONS} connections, ${SECONDS} s a run; bare Hono 202 is the peer`);
@@ -160,7 +167,7 @@ row(
 );
 row(`${runtime}: Hono + bus.publish (no router) vs bare 202`, fmt(raw), fmt(peer), (raw.rps / peer.rps).toFixed(2));
 const refused = token.non2xx + signed.non2xx + peer.non2xx + raw.non2xx;
-if (refused > 0 || stored === 0) {
-  console.error(`${refused} responses were not 2xx, ${stored} records stored: the figures are not valid`);
+if (refused > 0) {
+  console.error(`${refused} responses were not 2xx or failed: the figures are not valid`);
   g.Deno ? g.Deno.exit(1) : g.process.exit(1);
 }
