@@ -95,7 +95,9 @@ export function signatureCheck(secrets: readonly string[], now: () => number = D
   const keys = Promise.all(secrets.map((secret) => hmacKey(secret)));
   return async (header, body) => {
     if (header === undefined) {
-      throw new HttpError(401, "unauthorized", `Missing credentials: send ${SIGNATURE_HEADER}: t=<unix s>,v1=<hex>`);
+      throw new HttpError(401, "unauthorized", `Missing credentials: send ${SIGNATURE_HEADER}: t=<unix s>,v1=<hex>`, {
+        "WWW-Authenticate": `${SIGNATURE_HEADER} realm="edgebus"`,
+      });
     }
     const parsed = parse(header);
     if (!parsed) {

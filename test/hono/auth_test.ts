@@ -88,6 +88,7 @@ describe("hono router auth", () => {
       );
     const missing = await post({});
     assert.equal(missing.status, 401);
+    assert.match(missing.headers.get("www-authenticate") ?? "", /^Edgebus-Signature/);
     assert.equal((await errorOf(missing)).code, "unauthorized");
     const cases: Record<string, string>[] = [
       await signed(body, "whsec_not_the_right_one"),
