@@ -15,7 +15,14 @@ const benches = [
   ["memory driver (Bun)", bun, ["bench/memory_bench.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
 
-const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const argv = process.argv.slice(2);
+const soakAt = argv.indexOf("--soak");
+if (soakAt >= 0) {
+  // Soak mode: mixed load and faults for the given time (`--soak 10m`), nothing else.
+  const run = spawnSync(bun, ["bench/soak.ts", argv[soakAt + 1] ?? "10m"], { env, stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
+const only = argv.filter((a) => !a.startsWith("-"));
 const sections = [];
 for (const [title, command, args] of benches) {
   if (only.length && !only.some((o) => title.toLowerCase().includes(o.toLowerCase()))) continue;
