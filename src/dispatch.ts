@@ -60,7 +60,7 @@ function dueHandlers(
 }
 
 /** Saves a record, trying again briefly so that a short store outage does not re-run handlers. */
-async function save(store: RecordStore, record: EventRecord, tries = 5): Promise<void> {
+async function save(store: RecordStore, record: EventRecord, tries = 7): Promise<void> {
   for (let i = 1;; i++) {
     try {
       return await store.put(record);

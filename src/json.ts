@@ -3,6 +3,9 @@ import { EdgebusError } from "./errors.ts";
 /** Any value that survives a round trip through JSON. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** The deepest nesting of arrays and objects a body may have. */
+export const MAX_DEPTH = 256;
+
 /** The largest envelope (event, body and metadata, as JSON) in bytes: 256 KiB, exclusive. */
 export const MAX_ENVELOPE_BYTES: number = 256 * 1024;
 
@@ -13,6 +16,7 @@ function fail(name: string, path: string, why: string): never {
 }
 
 function check(name: string, value: unknown, path: string, seen: Set<object>): void {
+  if (seen.size > MAX_DEPTH) fail(name, path, `nests deeper than ${MAX_DEPTH} levels`);
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -48,7 +52,8 @@ function check(name: string, value: unknown, path: string, seen: Set<object>): v
 
 /**
  * Refuses a body that JSON cannot carry faithfully: functions, symbols, BigInts, cycles,
- * NaN and Infinity, class instances (other than those with `toJSON`, such as `Date`).
+ * NaN and Infinity, class instances (other than those with `toJSON`, such as `Date`), and
+ * nesting deeper than {@linkcode MAX_DEPTH} levels.
  *
  * @param name the event name, for the message
  * @param body the body to check

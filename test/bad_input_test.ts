@@ -13,6 +13,8 @@ function refused(code: ErrorCode, fragment: string) {
 }
 
 describe("publish() refuses bad input before anything is stored or delivered", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
   const cases: [string, () => [string, ...unknown[]], ErrorCode, string][] = [
@@ -36,6 +38,7 @@ describe("publish() refuses bad input before anything is stored or delivered", (
     ["a BigInt in the body", () => ["x.y", { n: 10n }], "not_serializable", "body.n is a bigint"],
     ["a cycle in the body", () => ["x.y", cyclic], "not_serializable", "body.self refers to itself"],
     ["NaN in the body", () => ["x.y", [1, NaN]], "not_serializable", "body[1] is NaN"],
+    ["a body nested 100,000 deep", () => ["x.y", deep], "not_serializable", "nests deeper than 256 levels"],
     ["a Map in the body", () => ["x.y", { m: new Map() }], "not_serializable", "body.m is a Map"],
     ["a body of 256 KiB", () => ["x.y", "x".repeat(MAX_ENVELOPE_BYTES)], "too_large", "must be below 262144"],
     ["options that are not an object", () => ["x.y", "1 day", {}], "invalid_option", "must be the options object"],
