@@ -1,0 +1,128 @@
+import { type BatchMessage, type BatchResult, type EventRecord, type HandlerResult, readEnvelope } from "../../mod.ts";
+import type { CloudflareDriver } from "./driver.ts";
+import { storedId } from "./message.ts";
+import type { QueueBatch, QueueMessage } from "./platform.ts";
+
+/** What consuming a batch needs. */
+export interface ConsumerOptions {
+  /** The bus's driver. */
+  readonly driver: CloudflareDriver;
+  /** Runs the messages: `bus.handleBatch`. */
+  readonly handle: (messages: readonly BatchMessage[]) => Promise<BatchResult>;
+  /** Names of queues that are dead-letter queues of edgebus queues. */
+  readonly deadLetterQueues: readonly string[];
+}
+
+/** The most `retry({ delaySeconds })` accepts. */
+const MAX_RETRY_DELAY = 43_200;
+/** The handler id under which a dead letter from Cloudflare's dead-letter queue says why. */
+export const CONSUMER_HANDLER = "edgebus:consumer";
+const FINAL = new Set(["done", "dead", "cancelled"]);
+
+function retryLater(message: QueueMessage, delayMs: number): void {
+  message.retry({ delaySeconds: Math.min(MAX_RETRY_DELAY, Math.max(0, Math.ceil(delayMs / 1000))) });
+}
+
+/**
+ * Runs a batch from an edgebus queue: each message on its own, acknowledged on its own. A
+ * handler failure becomes a new message for the next attempt (so that retries follow the bus's
+ * policy, however long, and never count against the queue's `max_retries`), and the old one is
+ * acknowledged. Only a message the consumer itself cannot process (the store is unreachable, the
+ * new message cannot be sent) is retried by Queues; after `max_retries` Queues moves it to the
+ * dead-letter queue, which {@linkcode buryBatch} turns into a dead letter.
+ *
+ * @param batch the batch from the platform
+ * @param options the driver, the handler runner and the dead-letter queue names
+ */
+export async function consumeBatch(batch: QueueBatch, options: ConsumerOptions): Promise<void> {
+  const { driver, handle, deadLetterQueues } = options;
+  if (deadLetterQueues.includes(batch.queue)) return await buryBatch(batch, driver);
+  const runnable: { message: QueueMessage; body: unknown }[] = [];
+  await Promise.all(batch.messages.map(async (message) => {
+    try {
+      const body = await driver.restore(message.body);
+      if (body === undefined) {
+        console.error(`edgebus: message ${message.id} names a stored event that no longer exists; dropped`);
+        message.ack();
+      } else runnable.push({ message, body });
+    } catch {
+      retryLater(message, 1_000 * message.attempts);
+    }
+  }));
+  const { failures, invalid } = await handle(
+    runnable.map(({ message, body }) => ({ id: message.id, body, attempts: message.attempts })),
+  );
+  const failed = new Map(failures.map((f) => [f.id, f]));
+  const rejected = new Set(invalid);
+  const finished: string[] = [];
+  await Promise.all(runnable.map(async ({ message, body }) => {
+    const failure = failed.get(message.id);
+    if (!failure) {
+      if (rejected.has(message.id)) console.error(`edgebus: message ${message.id} is not an edgebus event; dropped`);
+      const stored = storedId(message.body);
+      if (stored !== undefined) finished.push(stored);
+      return message.ack();
+    }
+    const sentAttempt = (readEnvelope(body)?.attempt ?? 1) + message.attempts - 1;
+    if (failure.envelope.attempt > sentAttempt) {
+      try {
+        await driver.send([failure.envelope]);
+        return message.ack();
+      } catch (error) {
+        console.error(`edgebus: could not re-send event ${failure.envelope.id}; Queues will retry it`, error);
+      }
+    }
+    retryLater(message, failure.delay);
+  }));
+  await driver.forget(finished).catch((error) => console.error("edgebus: could not remove stored bodies", error));
+}
+
+function buried(record: EventRecord, message: QueueMessage, queue: string, now: number): EventRecord {
+  const handlers: Record<string, HandlerResult> = {};
+  for (const [id, result] of Object.entries(record.handlers)) {
+    handlers[id] = result.status === "failed"
+      ? { status: "dead", attempts: result.attempts, error: result.error, finishedAt: result.finishedAt }
+      : result;
+  }
+  handlers[CONSUMER_HANDLER] = {
+    status: "dead",
+    attempts: message.attempts,
+    error: {
+      name: "ConsumerError",
+      message: `The queue consumer failed on this event until Queues moved it to the dead-letter queue "${queue}"`,
+    },
+    finishedAt: now,
+  };
+  return { ...record, status: "dead", handlers, updatedAt: now };
+}
+
+/**
+ * Turns the messages of a dead-letter queue (messages the consumer failed on `max_retries`
+ * times) into dead letters in the store, where `bus.deadLetters` lists them, and acknowledges
+ * them.
+ *
+ * @param batch the batch from the dead-letter queue
+ * @param driver the bus's driver
+ */
+export async function buryBatch(batch: QueueBatch, driver: CloudflareDriver): Promise<void> {
+  await Promise.all(batch.messages.map(async (message) => {
+    try {
+      const envelope = readEnvelope(await driver.restore(message.body));
+      if (!envelope) {
+        console.error(`edgebus: dead-letter message ${message.id} is not an edgebus event; dropped`);
+        return message.ack();
+      }
+      const now = Date.now();
+      const record = await driver.store.get(envelope.id);
+      if (!record || !FINAL.has(record.status)) {
+        const base: EventRecord = record ?? { ...envelope, status: "pending", handlers: {}, updatedAt: now };
+        await driver.store.put(buried(base, message, batch.queue, now));
+      }
+      await driver.forget(storedId(message.body) === undefined ? [] : [envelope.id]);
+      message.ack();
+    } catch (error) {
+      console.error(`edgebus: could not record dead letter ${message.id}; Queues will retry it`, error);
+      retryLater(message, 1_000 * message.attempts);
+    }
+  }));
+}

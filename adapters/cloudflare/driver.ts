@@ -1,0 +1,175 @@
+import { type Dispatch, type Driver, EdgebusError, type Envelope } from "../../mod.ts";
+import { type BindingNames, type Bindings, DEFAULT_BINDINGS, resolveBindings } from "./bindings.ts";
+import { platformEnv } from "./env.ts";
+import { encodeMessage, type Outgoing, QUEUE_LIMITS, sendAll, storedId } from "./message.ts";
+import type { WorkerEnv } from "./platform.ts";
+import { compileRoutes, type Route } from "./routing.ts";
+import { callObject } from "./rpc.ts";
+import type { ScheduledRow } from "./scheduler_object.ts";
+import { groupByShard, objectName, shardOf } from "./shard.ts";
+import { type DurableStore, durableStore } from "./store.ts";
+
+/** Options of {@linkcode cloudflareDriver}. */
+export interface CloudflareDriverOptions {
+  /** Binding names, where yours differ from the defaults. @default {DEFAULT_BINDINGS} */
+  readonly bindings?: BindingNames;
+  /** Sends events to other queues by name pattern, first match wins, such as
+   * `[{ pattern: "billing.>", queue: "BILLING_QUEUE" }]`. @default {[]} */
+  readonly routes?: readonly Route[];
+  /** The longest delay, in whole seconds, left to Queues' `delaySeconds`; longer delays go to the
+   * scheduler object. Queues accepts up to 43200 (12 hours); 0 sends every delayed event through
+   * the scheduler (exact to the millisecond, and removed from storage on `cancel`).
+   * @default {43200} */
+  readonly maxQueueDelay?: number;
+  /** How many scheduler objects delayed events are spread over. Keep it once deployed.
+   * @default {4} */
+  readonly schedulerShards?: number;
+  /** How many store objects records are spread over. Keep it once deployed. @default {4} */
+  readonly storeShards?: number;
+  /** Names this bus's objects, so that two buses can share the namespaces. @default {"edgebus"} */
+  readonly prefix?: string;
+  /** How long finished records (done, cancelled) are kept, ms; dead letters stay until deleted.
+   * @default {86400000} (1 day) */
+  readonly retention?: number;
+  /** The environment, when it should not come from `cloudflare:workers` or from `worker()`. */
+  readonly env?: WorkerEnv;
+  /** The clock. @default {Date.now} */
+  readonly now?: () => number;
+}
+
+/** The Cloudflare driver: a {@linkcode Driver} with what the queue consumer needs beside. */
+export interface CloudflareDriver extends Driver {
+  /** The records and stored bodies. */
+  readonly store: DurableStore;
+  /** Uses this environment from now on (`worker()` calls it with the `env` it receives). */
+  useEnv(env: WorkerEnv): void;
+  /** The bindings, checked; throws a {@linkcode MissingBindingError} naming what is missing. */
+  bindings(): Promise<Bindings>;
+  /** The envelope a queue message carries, with a stored body restored; undefined when lost. */
+  restore(body: unknown): Promise<unknown>;
+  /** Removes the stored bodies of finished events. */
+  forget(ids: readonly string[]): Promise<void>;
+  /** How many delayed events wait in the scheduler objects. */
+  scheduled(): Promise<number>;
+}
+
+function wholeNumber(value: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new EdgebusError("invalid_option", `Invalid ${name} ${value}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * The driver for Cloudflare Workers: Queues carry events, a SQLite-backed Durable Object holds
+ * those due later than Queues can delay them, another keeps the records and dead letters.
+ * Create the bus at module scope; the environment is found when first needed.
+ *
+ * @param options binding names, routes, limits, sharding
+ * @returns the driver
+ * @throws {EdgebusError} code `invalid_option` or `invalid_pattern` for bad options
+ *
+ * @example
+ * ```ts
+ * import { createBus } from "../../mod.ts";
+ * import { cloudflareDriver } from "./mod.ts";
+ * const bus = createBus({ driver: cloudflareDriver({ routes: [{ pattern: "billing.>", queue: "BILLING_QUEUE" }] }) });
+ * bus.on("user.joined", () => {});
+ * ```
+ */
+export function cloudflareDriver(options: CloudflareDriverOptions = {}): CloudflareDriver {
+  const { routes = [], prefix = "edgebus", retention = 86_400_000, now = Date.now } = options;
+  const names = { ...DEFAULT_BINDINGS, ...options.bindings };
+  const maxQueueDelay = wholeNumber(options.maxQueueDelay ?? 43_200, "maxQueueDelay", 0, 31_622_400);
+  const schedulerShards = wholeNumber(options.schedulerShards ?? 4, "schedulerShards", 1, 1024);
+  const storeShards = wholeNumber(options.storeShards ?? 4, "storeShards", 1, 1024);
+  if (!(retention >= 0)) throw new EdgebusError("invalid_option", `Invalid retention ${retention}: expected ms >= 0`);
+  const route = compileRoutes(routes, names.queue);
+  const routeQueues = routes.map((r) => r.queue);
+  let env: WorkerEnv | undefined = options.env;
+  const checked = new WeakMap<object, Bindings>();
+
+  async function bindings(): Promise<Bindings> {
+    const current = env ?? await platformEnv();
+    let found = checked.get(current);
+    if (!found) {
+      found = resolveBindings(current, names, routeQueues);
+      checked.set(current, found);
+    }
+    return found;
+  }
+
+  const store = durableStore({
+    namespace: async () => (await bindings()).store,
+    prefix,
+    shards: storeShards,
+    retention,
+  });
+  const scheduler = (shard: number, method: string, ...args: unknown[]) => async <T>(): Promise<T> =>
+    callObject<T>((await bindings()).scheduler, objectName(prefix, "scheduler", shard), method, args);
+
+  async function send(envelopes: readonly Envelope[]): Promise<void> {
+    const { queues } = await bindings();
+    const at = now();
+    const encoded = envelopes.map((envelope) => ({ envelope, ...encodeMessage(envelope, QUEUE_LIMITS.messageBytes) }));
+    const stored = encoded.filter((e) => e.stored !== undefined).map((e) => [e.envelope.id, e.stored!] as const);
+    if (stored.length > 0) await store.putBodies(stored);
+    const queued = new Map<string, Outgoing[]>();
+    const delayed: ScheduledRow[] = [];
+    for (const { envelope, body, bytes } of encoded) {
+      const queue = route(envelope.name);
+      const wait = envelope.due - at;
+      if (wait > maxQueueDelay * 1000) {
+        delayed.push({ id: envelope.id, due: envelope.due, queue, message: JSON.stringify(body), bytes });
+      } else {
+        // Whole seconds, rounded up: Queues may deliver late, never early.
+        const list = queued.get(queue) ?? [];
+        list.push({ body, bytes, delaySeconds: wait > 0 ? Math.ceil(wait / 1000) : 0 });
+        queued.set(queue, list);
+      }
+    }
+    const groups = groupByShard(delayed, (row) => row.id, schedulerShards);
+    await Promise.all([
+      ...[...groups].map(([shard, group]) => scheduler(shard, "schedule", group.map((g) => g.item))<void>()),
+      ...[...queued].map(([name, list]) => sendAll(queues.get(name)!, list)),
+    ]);
+  }
+
+  return {
+    store,
+    autoStart: false,
+    send,
+    async cancel(id) {
+      const removed = await scheduler(shardOf(id, schedulerShards), "cancel", id)<boolean>();
+      if (removed) await store.deleteBodies([id]);
+      return removed;
+    },
+    start(_dispatch: Dispatch) {
+      // A push driver: the platform calls the Worker's queue(), which runs bus.handleBatch.
+      return Promise.resolve();
+    },
+    stop: () => Promise.resolve(),
+    useEnv(next) {
+      env = options.env ?? next;
+    },
+    bindings,
+    async restore(body) {
+      const id = storedId(body);
+      if (id === undefined) return body;
+      const json = await store.getBody(id);
+      if (json !== undefined) return JSON.parse(json);
+      // The record holds the body too (a replayed dead letter, or a body already forgotten).
+      const record = await store.get(id);
+      if (!record) return undefined;
+      const { edgebusStored: _, ...envelope } = body as Record<string, unknown>;
+      return { ...envelope, body: record.body };
+    },
+    forget: (ids) => ids.length === 0 ? Promise.resolve() : store.deleteBodies(ids),
+    async scheduled() {
+      const counts = await Promise.all(
+        Array.from({ length: schedulerShards }, (_, shard) => scheduler(shard, "pending")<number>()),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}

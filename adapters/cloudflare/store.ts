@@ -1,0 +1,101 @@
+import { EdgebusError, type EventRecord, type ListQuery, type Page, type RecordStore } from "../../mod.ts";
+import type { DurableObjectNamespaceLike } from "./platform.ts";
+import type { Position } from "./record_sql.ts";
+import { callObject } from "./rpc.ts";
+import { groupByShard, objectName, shardOf } from "./shard.ts";
+
+/** What the record store needs: the namespace (resolved per call), its sharding, retention. */
+export interface DurableStoreOptions {
+  /** The `EdgebusStore` namespace. */
+  readonly namespace: () => Promise<DurableObjectNamespaceLike>;
+  /** Keeps two buses on one namespace apart. */
+  readonly prefix: string;
+  /** How many objects records are spread over. */
+  readonly shards: number;
+  /** How long finished records are kept, ms. */
+  readonly retention: number;
+}
+
+/** The record store, plus the large bodies kept beside the records. */
+export interface DurableStore extends RecordStore {
+  /** Stores envelopes as JSON, by event id. */
+  putBodies(rows: readonly (readonly [id: string, envelope: string])[]): Promise<void>;
+  /** A stored envelope's JSON, or undefined. */
+  getBody(id: string): Promise<string | undefined>;
+  /** Removes stored envelopes. */
+  deleteBodies(ids: readonly string[]): Promise<void>;
+}
+
+function encodeCursor(record: EventRecord): string {
+  return `${record.time}~${record.id}`;
+}
+
+function decodeCursor(cursor: string): Position {
+  const at = cursor.indexOf("~");
+  const time = Number(cursor.slice(0, at));
+  if (at < 1 || !Number.isInteger(time)) {
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
+    );
+  }
+  return [time, cursor.slice(at + 1)];
+}
+
+function newerFirst(a: EventRecord, b: EventRecord): number {
+  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * A record store on {@linkcode EdgebusStore} objects, sharded by a hash of the event id; a
+ * listing asks every shard for one page and merges them.
+ *
+ * @param options the namespace, the sharding and the retention
+ * @returns the store
+ */
+export function durableStore(options: DurableStoreOptions): DurableStore {
+  const { namespace, prefix, shards, retention } = options;
+  const call = async <T>(shard: number, method: string, ...args: unknown[]): Promise<T> =>
+    callObject<T>(await namespace(), objectName(prefix, "records", shard), method, args);
+  const of = (id: string): number => shardOf(id, shards);
+
+  return {
+    get: (id) => call<EventRecord | undefined>(of(id), "get", id),
+    async create(records, dedupSince) {
+      const answers: boolean[] = new Array(records.length);
+      const groups = groupByShard(records, (r) => r.id, shards);
+      await Promise.all([...groups].map(async ([shard, group]) => {
+        const created = await call<boolean[]>(shard, "create", group.map((g) => g.item), dedupSince, retention);
+        group.forEach((g, i) => (answers[g.index] = created[i]));
+      }));
+      return answers;
+    },
+    put: (record) => call<void>(of(record.id), "put", record, retention),
+    delete: (id) => call<boolean>(of(id), "delete", id),
+    async list(query: ListQuery): Promise<Page<EventRecord>> {
+      const { limit = 50, cursor } = query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const { status, name } = query;
+      const pages = await Promise.all(
+        Array.from(
+          { length: shards },
+          (_, shard) => call<EventRecord[]>(shard, "page", { status, name, limit }, after),
+        ),
+      );
+      const found = pages.flat().sort(newerFirst);
+      const items = found.slice(0, limit);
+      return found.length > limit ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items };
+    },
+    async putBodies(rows) {
+      const groups = groupByShard(rows, (row) => row[0], shards);
+      await Promise.all([...groups].map(([shard, group]) => call<void>(shard, "putBodies", group.map((g) => g.item))));
+    },
+    getBody: (id) => call<string | undefined>(of(id), "getBody", id),
+    async deleteBodies(ids) {
+      const groups = groupByShard(ids, (id) => id, shards);
+      await Promise.all(
+        [...groups].map(([shard, group]) => call<void>(shard, "deleteBodies", group.map((g) => g.item))),
+      );
+    },
+  };
+}
