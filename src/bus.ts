@@ -126,6 +126,7 @@ export function createBus(options: BusOptions = {}): Bus {
     );
   }
   const store = driver.store;
+  const hasSchemas = Object.keys(schemas).length > 0;
   const handlers: Registered[] = [];
   const newId = idGenerator(now);
   const shutdown = shutdownSwitch();
@@ -136,10 +137,12 @@ export function createBus(options: BusOptions = {}): Bus {
   async function publishDrafts(drafts: readonly Draft[]): Promise<string[]> {
     if (stopping) throw new EdgebusError("stopped", "Cannot publish: the bus is stopping or stopped");
     const at = now();
-    const checked = await Promise.all(drafts.map(async (draft) => {
-      const schema = typeof draft.name === "string" ? schemas[draft.name] : undefined;
-      return schema ? { ...draft, body: await validateBody(draft.name, schema, draft.body) } : draft;
-    }));
+    const checked = hasSchemas
+      ? await Promise.all(drafts.map(async (draft) => {
+        const schema = typeof draft.name === "string" ? schemas[draft.name] : undefined;
+        return schema ? { ...draft, body: await validateBody(draft.name, schema, draft.body) } : draft;
+      }))
+      : drafts;
     const envelopes = checked.map((draft) => createEnvelope(draft, at, newId));
     const created = await transport(
       "store the events",

@@ -1,5 +1,6 @@
 import { parseAfter } from "./after.ts";
 import type { Dispatch, Envelope, EventRecord, HandlerResult, Outcome, RecordStore } from "./driver.ts";
+import { toRecord } from "./envelope.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
 import { runHandler, type Shutdown } from "./run_handler.ts";
@@ -129,7 +130,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     const existing = await store.get(envelope.id);
     if (existing && FINAL.has(existing.status)) return { status: "done" };
     const record: EventRecord = existing ??
-      { ...envelope, status: "pending", handlers: {}, attempt: 0, updatedAt: now() };
+      toRecord(envelope, "pending", 0, {}, now());
     const matching = handlers.filter((h) => h.matches(envelope.name));
     const started = now();
     if (matching.length === 0) {
@@ -148,14 +149,8 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     );
     const outcome = decide(matching, results, nonRetriable);
     const at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
-    await save(store, {
-      ...record,
-      status: outcome === "retry" ? "retrying" : outcome,
-      attempt: envelope.attempt,
-      handlers: results,
-      updatedAt: now(),
-      ...(at === undefined ? {} : { due: at }),
-    });
+    const status = outcome === "retry" ? "retrying" : outcome;
+    await save(store, toRecord(record, status, envelope.attempt, results, now(), at));
     if (at === undefined) return { status: outcome === "dead" ? "dead" : "done" };
     return { status: "retry", at, envelope: { ...envelope, attempt: envelope.attempt + 1, due: at } };
   };

@@ -1,5 +1,5 @@
 import { type After, parseAfter } from "./after.ts";
-import type { Envelope, EventRecord } from "./driver.ts";
+import type { Envelope, EventRecord, EventStatus, HandlerResult } from "./driver.ts";
 import { EdgebusError } from "./errors.ts";
 import { assertId } from "./ids.ts";
 import { assertJson, byteLength, type Json, MAX_ENVELOPE_BYTES } from "./json.ts";
@@ -51,6 +51,7 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
   assertJson(name, body);
   const text = JSON.stringify(body ?? null);
   const eventId = id ?? newId();
+  // One object shape for every envelope (absent fields are undefined), which engines like.
   const envelope: Envelope = {
     id: eventId,
     name,
@@ -60,10 +61,9 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
     due,
     attempt: 1,
     correlationId: correlationId ?? eventId,
-    ...(causationId === undefined ? {} : { causationId }),
-    ...(origin === undefined ? {} : { origin }),
+    causationId,
+    origin,
   };
-  // Exact byte counts only when the size could matter: most bodies are far below the limit.
   // Everything but the body is ASCII (names, ids and origins are checked), so chars are bytes.
   const metaBytes = JSON.stringify(envelope).length - 4;
   const size = metaBytes + byteLength(text, MAX_ENVELOPE_BYTES - metaBytes);
@@ -73,7 +73,31 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
       `Cannot publish "${name}": the event is ${size} bytes as JSON (it must be below ${MAX_ENVELOPE_BYTES}); store large data elsewhere and send a reference`,
     );
   }
-  return { ...envelope, body: JSON.parse(text) as Json };
+  (envelope as { body: Json }).body = JSON.parse(text) as Json;
+  return envelope;
+}
+
+/**
+ * A record of an envelope with the given state.
+ *
+ * @param envelope the envelope (or the record it came from)
+ * @param status where the event stands
+ * @param attempt attempts made
+ * @param handlers results by handler id
+ * @param updatedAt when, epoch ms
+ * @param due when it is due next
+ * @returns the record
+ */
+export function toRecord(
+  envelope: Envelope,
+  status: EventStatus,
+  attempt: number,
+  handlers: Readonly<Record<string, HandlerResult>>,
+  updatedAt: number,
+  due: number = envelope.due,
+): EventRecord {
+  const { id, name, body, time, delay, correlationId, causationId, origin } = envelope;
+  return { id, name, body, time, delay, due, attempt, correlationId, causationId, origin, status, handlers, updatedAt };
 }
 
 /**
@@ -84,13 +108,7 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
  * @returns a record that is `scheduled` when due later, else `pending`
  */
 export function initialRecord(envelope: Envelope, now: number): EventRecord {
-  return {
-    ...envelope,
-    attempt: 0,
-    status: envelope.due > now ? "scheduled" : "pending",
-    handlers: {},
-    updatedAt: now,
-  };
+  return toRecord(envelope, envelope.due > now ? "scheduled" : "pending", 0, {}, now);
 }
 
 /**
