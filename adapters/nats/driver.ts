@@ -1,13 +1,13 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { headers, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { Driver, Envelope } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { createLease } from "./lease.ts";
 import { createMover } from "./mover.ts";
-import { cancelSubject, deriveNames } from "./names.ts";
-import { type Landed, publishEnvelope } from "./publish.ts";
+import { BUCKET_MS, bucketSubject, cancelSubject, deriveNames } from "./names.ts";
+import { CANCEL_HEADER, type Landed, publishEnvelope } from "./publish.ts";
 import { type Scheduler, startScheduler } from "./scheduler.ts";
 import { consumerSpecs, ensureConsumer, ensureStreams } from "./setup.ts";
 import { natsStore, withJs } from "./store.ts";
@@ -122,13 +122,21 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   const owner = `${group}-${crypto.randomUUID()}`;
   let consumption: Consumption | undefined;
   let scheduler: Scheduler | undefined;
+  let cancels: Subscription | undefined;
 
   const send = async (envelopes: readonly Envelope[], retryOf?: string): Promise<void> => {
     const at = now();
     await js(async (client, jsm) => {
       const results = await Promise.allSettled(
         envelopes.map((e) =>
-          publishEnvelope(client, names, e, { now: at, lead: DIRECT_LEAD, timeout, group: retryOf })
+          // A re-sent first publish may come as the record's attempt 0: it is attempt 1, and must
+          // carry the same Nats-Msg-Id as the first send so that the stream drops it.
+          publishEnvelope(client, names, e.attempt < 1 ? { ...e, attempt: 1 } : e, {
+            now: at,
+            lead: DIRECT_LEAD,
+            timeout,
+            group: retryOf,
+          })
         ),
       );
       const failed = results.find((r) => r.status === "rejected");
@@ -149,9 +157,24 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     store,
     send: (envelopes) => send(envelopes),
     async cancel(id) {
-      // The bus has marked the record cancelled; the mark below tells every other group too.
-      await js((client) => client.publish(cancelSubject(names, id), new Uint8Array([1]), { timeout }));
-      return true;
+      // The bus has marked the record cancelled, which stops this group. Other groups learn it
+      // from a mark in the event's schedule bucket (read before the event is moved) and, for an
+      // event the scheduler already holds, from a live message to the lease holder.
+      const record = await store.get(id);
+      const scheduled = record !== undefined && record.due - record.time > DIRECT_LEAD;
+      await link.use(async (nc) => {
+        if (scheduled) {
+          const h = headers();
+          h.set(CANCEL_HEADER, id);
+          const bucket = bucketSubject(names, Math.floor(record.due / BUCKET_MS));
+          await jetstream(nc).publish(bucket, new Uint8Array(0), { headers: h, timeout });
+        }
+        nc.publish(cancelSubject(names), id);
+        await nc.flush();
+      }).catch((error) => {
+        throw unavailable(`cancel "${id}"`, error);
+      });
+      return scheduled;
     },
     async start(dispatch) {
       const nc = await link.get();
@@ -167,15 +190,17 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
       });
       if (schedules) {
         const lease = createLease(names, js, owner, leaseTtl, now);
-        const cancelled = (id: string): Promise<boolean> =>
-          js(async (_, m) =>
-            (await m.streams.getMessage(names.metaStream, { last_by_subj: cancelSubject(names, id) })) !== null
-          );
-        const mover = createMover({ names, now, cancelled, maxHeld: 10_000 });
+        const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576 });
+        cancels = nc.subscribe(cancelSubject(names), {
+          callback: (error, msg) => {
+            if (!error) mover.drop(msg.string());
+          },
+        });
         scheduler = startScheduler({ names, js, lease, mover, now, tick, lead: SCHEDULER_LEAD, grace: 2_000 });
       }
     },
     async stop() {
+      cancels?.unsubscribe();
       await consumption?.stop();
       await scheduler?.stop();
       await link.close();

@@ -88,9 +88,9 @@ export function recordSubject(names: Names, id: string): string {
   return `${names.prefix}.rec.${names.group}.${idToken(id)}`;
 }
 
-/** The subject of the cancellation mark of an event, shared by every group. */
-export function cancelSubject(names: Names, id: string): string {
-  return `${names.prefix}.meta.cancel.${idToken(id)}`;
+/** The core NATS subject (no stream) on which cancellations reach the scheduler's held events. */
+export function cancelSubject(names: Names): string {
+  return `${names.prefix}.cancels`;
 }
 
 /** The subject of the scheduler's lease. */

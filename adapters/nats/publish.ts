@@ -11,6 +11,8 @@ export const MSG_ID_HEADER = "Edgebus-Msg-Id";
 export const DUE_HEADER = "Edgebus-Due";
 /** Header of a scheduled message: the event id, to check for a cancellation. */
 export const ID_HEADER = "Edgebus-Id";
+/** Header of a cancellation mark in a schedule bucket: the id of the event not to move. */
+export const CANCEL_HEADER = "Edgebus-Cancel";
 /** Header of a retry: only the group that failed runs it again. */
 export const GROUP_HEADER = "Edgebus-Group";
 

@@ -134,7 +134,7 @@ export async function ensureConsumer(
   ackWait: number,
   maxAckPending: number,
 ): Promise<void> {
-  await jsm.consumers.add(spec.stream, {
+  const config = {
     durable_name: spec.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -142,5 +142,21 @@ export async function ensureConsumer(
     ack_wait: nanos(ackWait),
     max_deliver: -1,
     max_ack_pending: maxAckPending,
-  });
+  };
+  try {
+    await jsm.consumers.add(spec.stream, config);
+  } catch (error) {
+    // Another process of the group may be creating it at this moment, or made it with other
+    // timings: what matters is that it exists and takes the same subjects.
+    const info = await jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
+    if (!info) throw error;
+    if (info.config.filter_subject !== spec.filter) {
+      throw new EdgebusError(
+        "conflict",
+        `Cannot use consumer ${spec.durable} on ${spec.stream}: it exists with the filter ${
+          String(info.config.filter_subject)
+        }, not ${spec.filter}`,
+      );
+    }
+  }
 }

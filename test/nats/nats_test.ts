@@ -188,4 +188,22 @@ describe("nats", () => {
     assert.deepEqual(got, { a: [kept], b: [kept] });
     await stopAll(...buses);
   });
+
+  test("cancel() reaches an event the scheduler already holds in its last seconds", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const prefix = freshPrefix();
+    const got: string[] = [];
+    const publisher = createBus({ now, driver: testDriver(server, { prefix, group: "a", now }) });
+    const other = createBus({ now, driver: testDriver(server, { prefix, group: "b", now, scheduler: false }) });
+    other.on("trial.ends", (event) => void got.push(event.id));
+    await Promise.all([publisher.start(), other.start()]);
+    const id = await publisher.publish("trial.ends", { after: "1 hour" }, {});
+    offset = 3_600_000 - 1_200; // the bucket is now within the scheduler's look-ahead
+    await sleep(400);
+    assert.equal(await publisher.cancel(id), true);
+    await sleep(1_300);
+    assert.deepEqual(got, []);
+    await stopAll(publisher, other);
+  });
 });
