@@ -62,14 +62,23 @@ export class Ledger {
     return { lost, duplicated, unexpected: this.#unexpected };
   }
 
-  /** Prints the case's closing lines, which scripts/faults.mjs reads. */
-  print(name: string, extra: Record<string, string | number> = {}): Tally {
+  /**
+   * Prints the case's closing lines, which scripts/faults.mjs reads. `allow` names counts the
+   * case lets be above 0, and why (printed with them).
+   */
+  print(
+    name: string,
+    extra: Record<string, string | number> = {},
+    allow: Partial<Record<keyof Tally, string>> = {},
+  ): Tally {
     const tally = this.tally();
     for (const note of this.#notes) console.log(`  unexpected: ${note}`);
     const details = Object.entries({ acked: this.acked, applied: this.applied, ...extra })
       .map(([k, v]) => `${k}=${v}`).join(" ");
+    for (const [count, why] of Object.entries(allow)) console.log(`  ${count} may be above 0 here: ${why}`);
+    const allowed = Object.keys(allow).length ? ` allowed=${Object.keys(allow).join(",")}` : "";
     console.log(
-      `RESULT ${name}: lost=${tally.lost} duplicated=${tally.duplicated} unexpected=${tally.unexpected} ${details}`,
+      `RESULT ${name}: lost=${tally.lost} duplicated=${tally.duplicated} unexpected=${tally.unexpected}${allowed} ${details}`,
     );
     return tally;
   }
