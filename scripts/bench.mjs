@@ -13,6 +13,8 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
 const benches = [
   ["memory driver (Deno)", deno, ["run", "-A", "--v8-flags=--expose-gc", "bench/memory_bench.ts"]],
   ["memory driver (Bun)", bun, ["bench/memory_bench.ts"]],
+  ["HTTP ingest (Deno)", deno, ["run", "-A", "bench/http_ingest.ts"]],
+  ["HTTP ingest (Bun)", bun, ["bench/http_ingest.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
 
 const argv = process.argv.slice(2);

@@ -64,9 +64,15 @@ const suites = [
   ],
   ["Bun", bin("bun"), ["test", "test/"], bunCounts],
 ];
+const plainCounts = (out) => {
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();
+  return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
+};
 if (existsSync("vitest.cloudflare.config.ts")) {
   suites.push(["workerd (vitest)", bin("vitest"), ["run", "-c", "vitest.cloudflare.config.ts"], vitestCounts]);
 }
+
+suites.push(["fault suite, short (Bun, real nats-server)", "node", ["scripts/faults.mjs", "--short"], plainCounts]);
 
 function finish(failedStep) {
   console.log("\n== summary");
