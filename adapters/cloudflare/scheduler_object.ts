@@ -53,6 +53,9 @@ export class EdgebusScheduler {
     this.#sql = state.storage.sql;
     this.#env = env;
     for (const statement of SCHEMA) this.#sql.exec(statement);
+    // Waking up (after an eviction, say) re-arms the alarm, so rows whose alarm was lost and
+    // that fell due meanwhile go out now rather than never.
+    void state.blockConcurrencyWhile(() => this.#arm());
   }
 
   /**

@@ -4,15 +4,27 @@
  * makes its own driver, with its own object prefix); a late message of an earlier test is
  * acknowledged and dropped instead of reaching another test's handlers.
  */
-import type { BatchFailure, BatchMessage, BatchResult, Dispatch } from "../../mod.ts";
-import { readEnvelope } from "../../mod.ts";
+import type {
+  BatchFailure,
+  BatchMessage,
+  BatchResult,
+  Bus,
+  BusOptions,
+  Dispatch,
+  EventRecord,
+  EventStatus,
+} from "../../mod.ts";
+import { createBus, readEnvelope } from "../../mod.ts";
+import { eventually } from "../lib/t.ts";
 import {
   type CloudflareDriver,
   cloudflareDriver,
   type CloudflareDriverOptions,
   consumeBatch,
+  type EdgebusWorker,
   type QueueBatch,
   type QueueMessage,
+  worker,
   type WorkerEnv,
 } from "../../adapters/cloudflare/mod.ts";
 
@@ -171,4 +183,35 @@ export function conformanceDriver(options: CloudflareDriverOptions = {}): Cloudf
     },
   }, () => consume);
   return tracked;
+}
+
+/** A bus on a fresh Cloudflare driver, with the Worker handlers `worker()` makes for it. */
+export interface Setup {
+  readonly driver: CloudflareDriver;
+  readonly bus: Bus;
+  readonly handlers: EdgebusWorker;
+}
+
+/**
+ * Makes a bus as a Worker author does, with `worker()`, on a fresh object prefix; its events
+ * reach its own `queue()` handler.
+ *
+ * @param options driver options
+ * @param busOptions bus options
+ * @returns the driver, the bus and the handlers
+ */
+export function setup(options: CloudflareDriverOptions = {}, busOptions: Omit<BusOptions, "driver"> = {}): Setup {
+  const driver = track(cloudflareDriver({ prefix: freshPrefix("worker"), ...options }), () => consume);
+  const bus = createBus({ retry: { minDelay: 50, maxDelay: 50, jitter: 0, maxAttempts: 3 }, ...busOptions, driver });
+  const handlers = worker(bus, { driver });
+  const consume: Consume = (batch, env) => handlers.queue(batch, env, { waitUntil: () => {} });
+  return { driver, bus, handlers };
+}
+
+/** Waits until the record of `id` has `status`. */
+export function settled(bus: Bus, id: string, status: EventStatus, ms = 10_000): Promise<EventRecord> {
+  return eventually(async () => {
+    const record = await bus.get(id);
+    return record?.status === status ? record : undefined;
+  }, ms);
 }
