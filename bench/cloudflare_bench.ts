@@ -1,0 +1,138 @@
+/**
+ * The Cloudflare adapter on `wrangler dev` (local workerd, offline), against the raw platform in
+ * the same run:
+ * 1. how late delayed events run, 200 per path, delays of 1.5 to 4.5 s (not whole seconds):
+ *    edgebus through Queues' `delaySeconds` against a raw `send` with `delaySeconds`; edgebus
+ *    through the scheduler object against a raw Durable Object alarm. None may be early.
+ * 2. events per second from an HTTP publish (the Hono router) to handler completion, against a
+ *    bare `send` per POST consumed by a bare `queue()`.
+ *
+ * Run: `deno run -A bench/cloudflare_bench.ts` or `bun bench/cloudflare_bench.ts` (about 1 min).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { percentiles, row, runtime } from "./lib.ts";
+
+const PORT = 18_790;
+const BASE = `http://127.0.0.1:${PORT}`;
+const EVENTS = 200;
+const HTTP_EVENTS = 1_000;
+const CONCURRENCY = 16;
+
+interface Results {
+  readonly late: Record<string, number[]>;
+  readonly handled: Record<string, number>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+let log = "";
+
+function startWrangler(state: string): ChildProcess {
+  const args = ["dev", "-c", "bench/cloudflare_wrangler.toml", "--ip", "127.0.0.1", "--port", String(PORT)];
+  const child = spawn("node_modules/.bin/wrangler", [...args, "--persist-to", state, "--log-level", "warn"], {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  // Kept to explain a failed start; workerd's complaints when it is stopped are noise.
+  child.stderr?.on("data", (chunk) => (log += String(chunk)));
+  return child;
+}
+
+const results = async (): Promise<Results> => (await fetch(`${BASE}/bench/results`)).json() as Promise<Results>;
+
+async function lateness(path: string): Promise<number[]> {
+  const delays = Array.from({ length: EVENTS }, () => 1_500 + Math.floor(Math.random() * 3_000) + 0.5);
+  const response = await fetch(`${BASE}/bench/delayed`, {
+    method: "POST",
+    body: JSON.stringify({ path, delays: delays.map(Math.floor) }),
+  });
+  if (response.status !== 202) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return await waitFor(
+    async () => {
+      const late = (await results()).late[path];
+      return late.length >= EVENTS ? late : undefined;
+    },
+    30_000,
+    `${EVENTS} delayed events through ${path}`,
+  );
+}
+
+async function throughput(url: (i: number) => string, counter: string): Promise<number> {
+  const before = (await results()).handled[counter];
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < HTTP_EVENTS) {
+      const i = next++;
+      const response = await fetch(url(i), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ i }),
+      });
+      if (response.status !== 202) throw new Error(`POST ${url(i)}: ${response.status}`);
+      await response.body?.cancel();
+    }
+  }));
+  await waitFor(
+    async () => (await results()).handled[counter] - before >= HTTP_EVENTS ? true : undefined,
+    60_000,
+    counter,
+  );
+  return HTTP_EVENTS / ((performance.now() - started) / 1000);
+}
+
+function latenessRows(label: string, ours: number[], peer: number[], peerName: string): void {
+  const [p50, p99, max] = percentiles(ours);
+  const [r50, r99, rmax] = percentiles(peer);
+  const early = ours.filter((ms) => ms < 0).length;
+  row(
+    `${label}: late p50 / p99 / max, ms (${peerName} as peer)`,
+    `${p50} / ${p99} / ${max}`,
+    `${r50} / ${r99} / ${rmax}`,
+    `${(p50 / Math.max(1, r50)).toFixed(2)}x at p50`,
+  );
+  row(`${label}: events early (of ${ours.length})`, String(early), String(peer.filter((ms) => ms < 0).length));
+}
+
+const state = mkdtempSync(join(tmpdir(), "edgebus-bench-"));
+const wrangler = startWrangler(state);
+try {
+  await waitFor(async () => (await fetch(`${BASE}/health`)).ok || undefined, 60_000, "wrangler dev").catch((error) => {
+    console.error(log);
+    throw error;
+  });
+  console.log(`Cloudflare adapter on wrangler dev, driven from ${runtime}`);
+  console.log("| figure | edgebus | raw platform | ratio |\n|---|---|---|---|");
+  const queue = await lateness("queue");
+  const rawQueue = await lateness("rawQueue");
+  latenessRows("delay via Queues delaySeconds", queue, rawQueue, "raw send + delaySeconds");
+  const sched = await lateness("sched");
+  const rawAlarm = await lateness("rawAlarm");
+  latenessRows("delay via scheduler object", sched, rawAlarm, "raw Durable Object alarm");
+  const ours = await throughput((i) => `${BASE}/events/bench.tp?id=tp-${Date.now()}-${i}`, "tp");
+  const raw = await throughput(() => `${BASE}/bench/raw`, "raw");
+  row("HTTP publish to handler done, events/s", ours.toFixed(0), raw.toFixed(0), `${(ours / raw).toFixed(2)}x`);
+} finally {
+  process.kill(-wrangler.pid!, "SIGTERM");
+  await sleep(1_000);
+  try {
+    process.kill(-wrangler.pid!, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  rmSync(state, { recursive: true, force: true });
+}
