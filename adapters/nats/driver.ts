@@ -1,13 +1,13 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { headers, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { Driver, Envelope } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { createLease } from "./lease.ts";
 import { createMover } from "./mover.ts";
-import { BUCKET_MS, bucketSubject, cancelSubject, deriveNames } from "./names.ts";
-import { CANCEL_HEADER, type Landed, publishEnvelope } from "./publish.ts";
+import { cancelSubject, deriveNames } from "./names.ts";
+import { publishAll, publishCancel } from "./publish.ts";
 import { type Scheduler, startScheduler } from "./scheduler.ts";
 import { consumerSpecs, ensureConsumer, ensureStreams } from "./setup.ts";
 import { natsStore, withJs } from "./store.ts";
@@ -124,55 +124,22 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   let scheduler: Scheduler | undefined;
   let cancels: Subscription | undefined;
 
-  const send = async (envelopes: readonly Envelope[], retryOf?: string): Promise<void> => {
-    const at = now();
-    await js(async (client, jsm) => {
-      const results = await Promise.allSettled(
-        envelopes.map((e) =>
-          // A re-sent first publish may come as the record's attempt 0: it is attempt 1, and must
-          // carry the same Nats-Msg-Id as the first send so that the stream drops it.
-          publishEnvelope(client, names, e.attempt < 1 ? { ...e, attempt: 1 } : e, {
-            now: at,
-            lead: DIRECT_LEAD,
-            timeout,
-            group: retryOf,
-          })
-        ),
-      );
-      const failed = results.find((r) => r.status === "rejected");
-      if (!failed) return;
-      // All or nothing: take back what was stored before reporting the failure.
-      const landed = results.flatMap((r) => r.status === "fulfilled" ? [r.value as Landed] : []);
-      await Promise.allSettled(landed.map((l) => jsm.streams.deleteMessage(l.stream, l.seq, false)));
-      throw (failed as PromiseRejectedResult).reason;
-    }).catch((error) => {
-      throw unavailable(
-        envelopes.length === 1 ? `publish "${envelopes[0].name}"` : `publish ${envelopes.length} events`,
-        error,
-      );
-    });
-  };
+  const send = (envelopes: readonly Envelope[], group?: string): Promise<void> =>
+    js((client, jsm) => publishAll(client, jsm, names, envelopes, { now: now(), lead: DIRECT_LEAD, timeout, group }))
+      .catch((error) => {
+        const what = envelopes.length === 1 ? `"${envelopes[0].name}"` : `${envelopes.length} events`;
+        throw unavailable(`publish ${what}`, error);
+      });
 
   return {
     store,
     send: (envelopes) => send(envelopes),
     async cancel(id) {
-      // The bus has marked the record cancelled, which stops this group. Other groups learn it
-      // from a mark in the event's schedule bucket (read before the event is moved) and, for an
-      // event the scheduler already holds, from a live message to the lease holder.
+      // The bus has marked the record cancelled, which stops this group; the rest must be told.
       const record = await store.get(id);
       const scheduled = record !== undefined && record.due - record.time > DIRECT_LEAD;
-      await link.use(async (nc) => {
-        if (scheduled) {
-          const h = headers();
-          h.set(CANCEL_HEADER, id);
-          const bucket = bucketSubject(names, Math.floor(record.due / BUCKET_MS));
-          await jetstream(nc).publish(bucket, new Uint8Array(0), { headers: h, timeout });
-        }
-        nc.publish(cancelSubject(names), id);
-        await nc.flush();
-      }).catch((error) => {
-        throw unavailable(`cancel "${id}"`, error);
+      await link.use((nc) => publishCancel(nc, names, id, scheduled ? record.due : undefined, timeout)).catch((e) => {
+        throw unavailable(`cancel "${id}"`, e);
       });
       return scheduled;
     },

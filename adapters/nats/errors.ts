@@ -24,3 +24,5 @@ export function hasApiCode(error: unknown, code: number): boolean {
 export const WRONG_LAST_SEQUENCE = 10071;
 /** `err_code` of "stream name already in use with a different configuration". */
 export const STREAM_NAME_IN_USE = 10058;
+/** `err_code` of "subjects overlap with an existing stream". */
+export const SUBJECTS_OVERLAP = 10065;

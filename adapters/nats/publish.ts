@@ -1,7 +1,7 @@
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
-import { headers as makeHeaders } from "@nats-io/nats-core";
+import { jetstream, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
+import { headers as makeHeaders, type NatsConnection } from "@nats-io/nats-core";
 import type { Envelope } from "../../mod.ts";
-import { BUCKET_MS, bucketSubject, msgId, type Names, routeOf } from "./names.ts";
+import { BUCKET_MS, bucketSubject, cancelSubject, msgId, type Names, routeOf } from "./names.ts";
 
 /** Header of a scheduled message: the event subject it moves to when due. */
 export const SUBJECT_HEADER = "Edgebus-Subject";
@@ -59,4 +59,63 @@ export async function publishEnvelope(
     ack = await js.publish(subject, data, { msgID: id, timeout, headers: h });
   }
   return { stream: ack.stream, seq: ack.seq };
+}
+
+/**
+ * Publishes envelopes, all or none: when one fails, those already stored are deleted again
+ * before the failure is reported.
+ *
+ * @param js the JetStream client
+ * @param jsm the JetStream manager, to take back stored messages
+ * @param names the derived names
+ * @param envelopes what to publish
+ * @param options as for {@linkcode publishEnvelope}
+ */
+export async function publishAll(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  envelopes: readonly Envelope[],
+  options: { now: number; lead: number; timeout: number; group?: string },
+): Promise<void> {
+  const results = await Promise.allSettled(
+    // A re-sent first publish may come as the record's attempt 0: it is attempt 1, and must
+    // carry the same Nats-Msg-Id as the first send so that the stream drops it.
+    envelopes.map((e) => publishEnvelope(js, names, e.attempt < 1 ? { ...e, attempt: 1 } : e, options)),
+  );
+  const failed = results.find((r) => r.status === "rejected");
+  if (!failed) return;
+  const landed = results.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+  await Promise.allSettled(landed.map((l) => jsm.streams.deleteMessage(l.stream, l.seq, false)));
+  throw (failed as PromiseRejectedResult).reason;
+}
+
+/**
+ * Tells every group that an event is cancelled: a mark in its schedule bucket, which the
+ * scheduler reads before it moves the event, and a live message for a scheduler that already
+ * holds it in its last seconds.
+ *
+ * @param nc the connection
+ * @param names the derived names
+ * @param id the event id
+ * @param due its due time, when it went through the schedule stream
+ * @param timeout ms to wait for JetStream's acknowledgement
+ */
+export async function publishCancel(
+  nc: NatsConnection,
+  names: Names,
+  id: string,
+  due: number | undefined,
+  timeout: number,
+): Promise<void> {
+  if (due !== undefined) {
+    const h = makeHeaders();
+    h.set(CANCEL_HEADER, id);
+    await jetstream(nc).publish(bucketSubject(names, Math.floor(due / BUCKET_MS)), new Uint8Array(0), {
+      headers: h,
+      timeout,
+    });
+  }
+  nc.publish(cancelSubject(names), id);
+  await nc.flush();
 }

@@ -8,7 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { compilePattern, EdgebusError } from "../../mod.ts";
-import { hasApiCode, STREAM_NAME_IN_USE } from "./errors.ts";
+import { hasApiCode, STREAM_NAME_IN_USE, SUBJECTS_OVERLAP } from "./errors.ts";
 import type { Names, Route } from "./names.ts";
 
 /** How the streams are kept. */
@@ -34,10 +34,15 @@ const YEAR_AND_A_DAY = 366 * 86_400_000;
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.add(config);
+    return;
   } catch (error) {
-    if (!hasApiCode(error, STREAM_NAME_IN_USE)) throw error;
-    // It exists with other settings (changed by an operator): fine as long as it takes our subjects.
-    const info = await jsm.streams.info(config.name);
+    // Another process creating the same stream at this moment makes nats-server 2.9 answer
+    // "already in use" or "subjects overlap": fine as long as ours exists and takes our subjects.
+    const racing = hasApiCode(error, STREAM_NAME_IN_USE) || hasApiCode(error, SUBJECTS_OVERLAP) ||
+      /subjects overlap/.test(String(error));
+    if (!racing) throw error;
+    const info = await jsm.streams.info(config.name).catch(() => undefined);
+    if (!info) throw error;
     const missing = (config.subjects ?? []).filter((s) => !info.config.subjects?.includes(s));
     if (missing.length > 0) {
       throw new EdgebusError(

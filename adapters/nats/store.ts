@@ -128,7 +128,10 @@ export function natsStore(names: Names, js: WithJs): RecordStore {
           throw unavailable(`delete the record of "${id}"`, e);
         },
       ),
-    list: (query) => js((client, jsm) => listRecords(client, jsm, names, query)),
+    list: (query) =>
+      js((client, jsm) => listRecords(client, jsm, names, query)).catch((e) => {
+        throw unavailable("list the records", e);
+      }),
   };
 }
 
