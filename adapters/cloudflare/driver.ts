@@ -1,11 +1,11 @@
 import { type Dispatch, type Driver, EdgebusError, type Envelope } from "../../mod.ts";
 import { type BindingNames, type Bindings, DEFAULT_BINDINGS, resolveBindings } from "./bindings.ts";
 import { platformEnv } from "./env.ts";
-import { encodeMessage, type Outgoing, QUEUE_LIMITS, sendAll, storedId } from "./message.ts";
+import { sendAll, storedId } from "./message.ts";
 import type { WorkerEnv } from "./platform.ts";
 import { compileRoutes, type Route } from "./routing.ts";
 import { callObject } from "./rpc.ts";
-import type { ScheduledRow } from "./scheduler_object.ts";
+import { planDelivery } from "./plan.ts";
 import { groupByShard, objectName, shardOf } from "./shard.ts";
 import { type DurableStore, durableStore } from "./store.ts";
 
@@ -110,24 +110,8 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
 
   async function send(envelopes: readonly Envelope[]): Promise<void> {
     const { queues } = await bindings();
-    const at = now();
-    const encoded = envelopes.map((envelope) => ({ envelope, ...encodeMessage(envelope, QUEUE_LIMITS.messageBytes) }));
-    const stored = encoded.filter((e) => e.stored !== undefined).map((e) => [e.envelope.id, e.stored!] as const);
+    const { stored, queued, delayed } = planDelivery(envelopes, now(), route, maxQueueDelay);
     if (stored.length > 0) await store.putBodies(stored);
-    const queued = new Map<string, Outgoing[]>();
-    const delayed: ScheduledRow[] = [];
-    for (const { envelope, body, bytes } of encoded) {
-      const queue = route(envelope.name);
-      const wait = envelope.due - at;
-      if (wait > maxQueueDelay * 1000) {
-        delayed.push({ id: envelope.id, due: envelope.due, queue, message: JSON.stringify(body), bytes });
-      } else {
-        // Whole seconds, rounded up: Queues may deliver late, never early.
-        const list = queued.get(queue) ?? [];
-        list.push({ body, bytes, delaySeconds: wait > 0 ? Math.ceil(wait / 1000) : 0 });
-        queued.set(queue, list);
-      }
-    }
     const groups = groupByShard(delayed, (row) => row.id, schedulerShards);
     await Promise.all([
       ...[...groups].map(([shard, group]) => scheduler(shard, "schedule", group.map((g) => g.item))<void>()),

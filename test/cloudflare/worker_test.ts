@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
-import { createBus, createEnvelope, EdgebusError, type Envelope, idGenerator, initialRecord } from "../../mod.ts";
+import {
+  type Bus,
+  createBus,
+  createEnvelope,
+  type Driver,
+  EdgebusError,
+  type Envelope,
+  idGenerator,
+  initialRecord,
+} from "../../mod.ts";
 import { type DurableObjectNamespaceLike, worker, type WorkerEnv } from "../../adapters/cloudflare/mod.ts";
 import { eventually, sleep } from "../lib/t.ts";
 import { moduleBus } from "./do_bus.ts";
@@ -134,4 +143,13 @@ test("an idempotency key holds across Worker instances: two drivers, one deliver
   await sleep(300);
   assert.equal(runs, 1);
   assert.equal((await eventually(() => second.bus.get(key)))?.status, "done");
+});
+
+test("worker(bus, { fetch }) finds the driver on bus.driver when the bus exposes it", async () => {
+  const { driver, bus } = setup();
+  const exposed: Bus & { readonly driver: Driver } = { ...bus, driver };
+  const handlers = worker(exposed, { fetch: () => new Response("mine", { status: 418 }) });
+  const response = await handlers.fetch(new Request("http://edgebus.test/"), workerEnv, createExecutionContext());
+  assert.equal(response.status, 418);
+  assert.equal(await response.text(), "mine");
 });
