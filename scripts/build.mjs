@@ -16,4 +16,13 @@ for (const [key, target] of Object.entries(pkg.exports)) {
     process.exit(1);
   }
 }
-console.log(`built dist/ (${Object.keys(pkg.exports).length} entries)`);
+// What `npm pack` would publish must hold every entry and its types.
+const pack = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { encoding: "utf8" });
+const packed = new Set(JSON.parse(pack.stdout)[0].files.map((f) => f.path));
+const missing = Object.values(pkg.exports).flatMap((t) => [t.default, t.types]).map((p) => p.replace(/^\.\//, ""))
+  .filter((p) => !packed.has(p));
+if (missing.length) {
+  console.error(`npm pack would miss: ${missing.join(", ")}`);
+  process.exit(1);
+}
+console.log(`built dist/ (${Object.keys(pkg.exports).length} entries); npm pack holds ${packed.size} files`);
