@@ -22,7 +22,7 @@ const SCHEMA = [
   "CREATE INDEX IF NOT EXISTS scheduled_by_due ON scheduled (due)",
 ];
 /** Rows read per round of an alarm; an alarm sends a few rounds, then comes back. */
-const ROUND = 500;
+const ROUND = 200;
 const ROUNDS = 8;
 const RETRY_AFTER_FAILURE = 5_000;
 
