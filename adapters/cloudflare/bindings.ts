@@ -44,6 +44,8 @@ export class MissingBindingError extends EdgebusError {
   readonly binding: string;
 
   /**
+   * Makes the error.
+   *
    * @param binding the binding's name
    * @param kind what it should be, such as `a Queue producer`
    * @param toml the `wrangler.toml` lines that declare it

@@ -45,6 +45,8 @@ export class EdgebusScheduler {
   readonly #env: WorkerEnv;
 
   /**
+   * Opens the table and re-arms the alarm; the platform calls it.
+   *
    * @param state the object's state, from the platform
    * @param env the Worker's environment, which holds the Queue producers
    */

@@ -34,6 +34,8 @@ export class EdgebusStore {
   #writes = 0;
 
   /**
+   * Opens the shard's tables; the platform calls it.
+   *
    * @param state the object's state, from the platform
    * @param _env the Worker's environment
    */
