@@ -206,4 +206,21 @@ describe("nats", () => {
     assert.deepEqual(got, []);
     await stopAll(publisher, other);
   });
+
+  test("events published while a group's processes are down reach it when one starts again", async () => {
+    const prefix = freshPrefix();
+    const first = createBus({ driver: testDriver(server, { prefix, group: "workers" }) });
+    first.on("order.placed", () => {});
+    await first.start();
+    await first.stop();
+    const publisher = createBus({ driver: testDriver(server, { prefix, group: "api", scheduler: false }) });
+    const ids = await publisher.publishBatch([1, 2, 3].map((n) => ({ name: "order.placed", body: { n } })));
+    const seen: string[] = [];
+    const second = createBus({ driver: testDriver(server, { prefix, group: "workers" }) });
+    second.on("order.placed", (event) => void seen.push(event.id));
+    await second.start();
+    await eventually(() => seen.length === 3);
+    assert.deepEqual(seen.sort(), [...ids].sort());
+    await stopAll(publisher, second);
+  });
 });
