@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import type { Driver, Envelope } from "../../mod.ts";
+import { type Driver, EdgebusError, type Envelope } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
@@ -20,7 +20,11 @@ export interface NatsDriverOptions {
   readonly connect?: ConnectFn;
   /** Subject prefix and stream name prefix (upper-cased). @default {"edgebus"} */
   readonly prefix?: string;
-  /** The consumer group: processes of one group share events; each group gets every event. @default {"default"} */
+  /**
+   * The consumer group: processes of one group share events; each group gets every event and
+   * keeps its own records (`bus.get`, `bus.list` and dead letters answer for this group).
+   * @default {"default"}
+   */
   readonly group?: string;
   /** Extra event streams, by stream name, with the event name patterns routed to each. @default {{}} */
   readonly routes?: Readonly<Record<string, readonly string[]>>;
@@ -56,6 +60,14 @@ export interface NatsDriverOptions {
   readonly connection?: Readonly<Record<string, unknown>>;
   /** The clock. @default {Date.now} */
   readonly now?: () => number;
+}
+
+function assertPositive(values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new EdgebusError("invalid_option", `Invalid ${name} ${String(value)}: expected a whole number >= 1`);
+    }
+  }
 }
 
 /** Events due within this many ms go straight to their stream (consumers hold them back until due). */
@@ -99,6 +111,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     leaseTtl = 5_000,
     now = Date.now,
   } = options;
+  assertPositive({ ackWait, concurrency, timeout, tick, leaseTtl });
   const connect = chooseConnect(options.connect);
   const names = deriveNames(prefix, group, routes);
   const specs = consumerSpecs(names, consume);

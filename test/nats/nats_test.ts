@@ -37,6 +37,19 @@ describe("nats", () => {
     }
   });
 
+  test("natsDriver() refuses bad options with invalid_option", () => {
+    const invalid = (e: unknown) => e instanceof EdgebusError && e.code === "invalid_option";
+    assert.throws(() => testDriver(server, { group: "two words" }), invalid);
+    assert.throws(() => testDriver(server, { prefix: "a.b" }), invalid);
+    assert.throws(() => testDriver(server, { concurrency: 0 }), invalid);
+    assert.throws(() => testDriver(server, { ackWait: 1.5 }), invalid);
+    assert.throws(() => testDriver(server, { consume: ["user..joined"] }), (e: unknown) => e instanceof EdgebusError);
+    assert.throws(
+      () => testDriver(server, { routes: { BILLING: ["billing.>>"] } }),
+      (e: unknown) => e instanceof EdgebusError,
+    );
+  });
+
   test("publish() rejects with an unavailable error within the timeout when NATS is unreachable", async () => {
     const port = await closedPort();
     const driver = testDriver({ ...server, wsUrl: `ws://127.0.0.1:${port}`, tcpUrl: `127.0.0.1:${port}` }, {
