@@ -4,8 +4,9 @@
  * 1. how late delayed events run, 200 per path, delays of 1.5 to 4.5 s (not whole seconds):
  *    edgebus through Queues' `delaySeconds` against a raw `send` with `delaySeconds`; edgebus
  *    through the scheduler object against a raw Durable Object alarm. None may be early.
- * 2. events per second from an HTTP publish (the Hono router) to handler completion, against a
- *    bare `send` per POST consumed by a bare `queue()`.
+ * 2. events per second from an HTTP publish to handler completion, through the Hono router and
+ *    through a bare `fetch` calling `bus.publish`, against a bare `send` per POST consumed by a
+ *    bare `queue()`.
  *
  * Run: `deno run -A bench/cloudflare_bench.ts` or `bun bench/cloudflare_bench.ts` (about 1 min).
  */
@@ -71,7 +72,7 @@ async function lateness(path: string): Promise<number[]> {
   );
 }
 
-async function throughput(url: (i: number) => string, counter: string): Promise<number> {
+async function throughput(url: (i: number) => string, counter: string): Promise<[accepted: number, done: number]> {
   const before = (await results()).handled[counter];
   const started = performance.now();
   let next = 0;
@@ -87,12 +88,13 @@ async function throughput(url: (i: number) => string, counter: string): Promise<
       await response.body?.cancel();
     }
   }));
+  const accepted = HTTP_EVENTS / ((performance.now() - started) / 1000);
   await waitFor(
     async () => (await results()).handled[counter] - before >= HTTP_EVENTS ? true : undefined,
     60_000,
     counter,
   );
-  return HTTP_EVENTS / ((performance.now() - started) / 1000);
+  return [accepted, HTTP_EVENTS / ((performance.now() - started) / 1000)];
 }
 
 function latenessRows(label: string, ours: number[], peer: number[], peerName: string): void {
@@ -124,8 +126,23 @@ try {
   const rawAlarm = await lateness("rawAlarm");
   latenessRows("delay via scheduler object", sched, rawAlarm, "raw Durable Object alarm");
   const ours = await throughput((i) => `${BASE}/events/bench.tp?id=tp-${Date.now()}-${i}`, "tp");
+  const bare = await throughput(() => `${BASE}/bench/publish`, "tp");
   const raw = await throughput(() => `${BASE}/bench/raw`, "raw");
-  row("HTTP publish to handler done, events/s", ours.toFixed(0), raw.toFixed(0), `${(ours / raw).toFixed(2)}x`);
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+  row(
+    "router POST /events/:name accepted (202), events/s",
+    ours[0].toFixed(0),
+    raw[0].toFixed(0),
+    ratio(ours[0], raw[0]),
+  );
+  row("router POST to handler done, events/s", ours[1].toFixed(0), raw[1].toFixed(0), ratio(ours[1], raw[1]));
+  row("bare fetch + bus.publish accepted, events/s", bare[0].toFixed(0), raw[0].toFixed(0), ratio(bare[0], raw[0]));
+  row(
+    "bare fetch + bus.publish to handler done, events/s",
+    bare[1].toFixed(0),
+    raw[1].toFixed(0),
+    ratio(bare[1], raw[1]),
+  );
 } finally {
   process.kill(-wrangler.pid!, "SIGTERM");
   await sleep(1_000);

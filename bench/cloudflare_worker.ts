@@ -106,6 +106,9 @@ export default {
       return Response.json({ ok: true }, { status: 202 });
     }
     if (url.pathname === "/bench/results") return Response.json({ late, handled });
+    if (url.pathname === "/bench/publish") {
+      return Response.json({ id: await viaQueue.bus.publish("bench.tp", await request.json()) }, { status: 202 });
+    }
     if (url.pathname === "/bench/raw") {
       await (env.RAW_QUEUE as QueueBinding).send({ tp: true });
       return Response.json({ ok: true }, { status: 202 });
