@@ -44,7 +44,7 @@ let log = "";
 function startWrangler(state: string): ChildProcess {
   const args = ["dev", "-c", "bench/cloudflare_wrangler.toml", "--ip", "127.0.0.1", "--port", String(PORT)];
   const child = spawn("node_modules/.bin/wrangler", [...args, "--persist-to", state, "--log-level", "warn"], {
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
   });

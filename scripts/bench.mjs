@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from "node:fs";
 
 const deno = "node_modules/.bin/deno";
 const bun = "node_modules/.bin/bun";
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
 /** [title, command, args] for every benchmark, in the order they run. */
 const benches = [
@@ -15,6 +15,7 @@ const benches = [
   ["memory driver (Bun)", bun, ["bench/memory_bench.ts"]],
   ["HTTP ingest (Deno)", deno, ["run", "-A", "bench/http_ingest.ts"]],
   ["HTTP ingest (Bun)", bun, ["bench/http_ingest.ts"]],
+  ["Cloudflare on wrangler dev (Deno)", deno, ["run", "-A", "bench/cloudflare_bench.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
 
 const argv = process.argv.slice(2);

@@ -229,6 +229,7 @@ export function createBus(options: BusOptions = {}): Bus {
   };
 
   const bus: Bus = {
+    driver,
     on(pattern: string, ...args: unknown[]): Bus {
       const [opts, handler] = args.length >= 2 ? args as [HandlerOptions, Handler] : [{}, args[0] as Handler];
       const matches = compilePattern(pattern);

@@ -142,6 +142,8 @@ export interface StopOptions {
 
 /** The bus `createBus` returns. */
 export interface Bus extends Publisher {
+  /** The driver the bus runs on (adapters such as `worker()` read it). */
+  readonly driver: Driver;
   /** Adds a handler for a name or pattern. */
   on<Body = unknown>(pattern: string, handler: Handler<Body>): Bus;
   /** Adds a handler with options. */
