@@ -87,17 +87,30 @@ async function immediateLatency(bus: Bus): Promise<number[]> {
   return got.sort((a, b) => a - b);
 }
 
-async function measure(prefix: string): Promise<{ heap: number; latency: number[] }> {
+async function soonLateness(bus: Bus): Promise<number[]> {
+  const late: number[] = [];
+  bus.on("bench.soon", (event) => void late.push(Date.now() - (event.time + event.delay)));
+  await bus.publishBatch(
+    Array.from({ length: 200 }, (_, i) => ({ name: "bench.soon", body: { i }, after: 4_000 + i * 10 })),
+  );
+  const end = Date.now() + 20_000;
+  while (late.length < 200 && Date.now() < end) await sleep(50);
+  return late.sort((a, b) => a - b);
+}
+
+async function measure(prefix: string): Promise<{ heap: number; latency: number[]; late: number[] }> {
   const bus = createBus({ driver: natsDriver({ servers, connect, prefix }) });
   await bus.start();
-  await sleep(5_000); // several scheduler rounds over the pending events
+  const soon = soonLateness(bus); // 200 events due 4-6 s out, among the pending ones
+  await sleep(3_000); // several scheduler rounds over the pending events
   const latency = await immediateLatency(bus);
+  const late = await soon;
   gc();
   await sleep(100);
   gc();
   const heap = heapUsed();
   await bus.stop();
-  return { heap, latency };
+  return { heap, latency, late };
 }
 
 try {
@@ -122,6 +135,16 @@ try {
     } ms p99 ${percentile(loaded.latency, 99).toFixed(1)} ms`,
   );
   console.log(`  heap ratio ${(loaded.heap / idle.heap).toFixed(2)}`);
+  for (
+    const [label, m] of [["empty schedule", idle], [`${PENDING.toLocaleString("en-US")} pending`, loaded]] as const
+  ) {
+    console.log(
+      `  lateness of 200 events due 4-6 s out, ${label}: delivered ${m.late.length}, early ${
+        m.late.filter((x) => x < 0).length
+      }, ` +
+        `p50 ${ms(percentile(m.late, 50))} max ${ms(m.late[m.late.length - 1])}`,
+    );
+  }
 } catch (error) {
   if (!String(error).includes("lateness only")) throw error;
 } finally {
