@@ -12,7 +12,7 @@ import { natsDriver } from "../adapters/nats/mod.ts";
 import { deriveNames } from "../adapters/nats/names.ts";
 import { publishEnvelope } from "../adapters/nats/publish.ts";
 import { startNatsServer } from "../test/nats/server.ts";
-import { gc, heapUsed } from "./lib.ts";
+import { gc, heapUsed, row } from "./lib.ts";
 import { percentile, pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
 
 const env = globalThis.process?.env ?? {};
@@ -41,6 +41,12 @@ async function lateness(): Promise<void> {
   console.log(
     `  lateness of ${DELAYED} delayed events (due 5-15 s out): delivered ${sorted.length}, early ${early}, ` +
       `p50 ${ms(percentile(sorted, 50))} p99 ${ms(percentile(sorted, 99))} max ${ms(sorted[sorted.length - 1])}`,
+  );
+  row(
+    `lateness of ${DELAYED} delayed events due 5-15 s out, p50/p99/max ms (early: ${early}, missing: ${
+      DELAYED - sorted.length
+    })`,
+    `${percentile(sorted, 50)}/${percentile(sorted, 99)}/${sorted[sorted.length - 1]}`,
   );
 }
 
@@ -135,6 +141,25 @@ try {
     } ms p99 ${percentile(loaded.latency, 99).toFixed(1)} ms`,
   );
   console.log(`  heap ratio ${(loaded.heap / idle.heap).toFixed(2)}`);
+  const pending = PENDING.toLocaleString("en-US");
+  row(
+    `heap of a running bus with ${pending} pending delayed events, MiB (vs empty schedule)`,
+    mb(loaded.heap),
+    mb(idle.heap),
+    (loaded.heap / idle.heap).toFixed(2),
+  );
+  const [p50, e50] = [percentile(loaded.latency, 50), percentile(idle.latency, 50)];
+  row(
+    `immediate event latency p50 with ${pending} pending, ms (vs empty schedule)`,
+    p50.toFixed(1),
+    e50.toFixed(1),
+    (p50 / e50).toFixed(2),
+  );
+  row(
+    `lateness of 200 delayed events among ${pending} pending, p50/max ms (vs empty schedule)`,
+    `${percentile(loaded.late, 50)}/${loaded.late[loaded.late.length - 1]}`,
+    `${percentile(idle.late, 50)}/${idle.late[idle.late.length - 1]}`,
+  );
   for (
     const [label, m] of [["empty schedule", idle], [`${PENDING.toLocaleString("en-US")} pending`, loaded]] as const
   ) {

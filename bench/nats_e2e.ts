@@ -8,6 +8,7 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createBus } from "../mod.ts";
 import { type ConnectFn, natsDriver } from "../adapters/nats/mod.ts";
 import { startNatsServer } from "../test/nats/server.ts";
+import { row } from "./lib.ts";
 import { percentile, pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
 
 const COUNT = Number(globalThis.process?.env?.COUNT ?? 5_000);
@@ -104,6 +105,17 @@ try {
     }`,
   );
   console.log(`  throughput ratio ${(bus.throughput / raw.throughput).toFixed(2)}`);
+  const label = `over ${transport}, ${IN_FLIGHT} in flight`;
+  row(
+    `publish → handler done ${label}, events/s (vs raw consume+ack)`,
+    rate(bus.throughput),
+    rate(raw.throughput),
+    (bus.throughput / raw.throughput).toFixed(2),
+  );
+  for (const p of [50, 99]) {
+    const [b, r] = [percentile(bus.latency, p), percentile(raw.latency, p)];
+    row(`publish → handler done ${label}, p${p} ms (vs raw)`, b.toFixed(1), r.toFixed(1), (b / r).toFixed(2));
+  }
 } finally {
   await server.stop();
 }

@@ -9,6 +9,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createBus } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
 import { startNatsServer } from "../test/nats/server.ts";
+import { row } from "./lib.ts";
 import { pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
 
 const COUNT = Number(globalThis.process?.env?.COUNT ?? 20_000);
@@ -53,6 +54,12 @@ try {
   }
   console.log(
     `  best: raw ${rate(best("raw"))}  bus ${rate(best("bus"))}  ratio ${(best("bus") / best("raw")).toFixed(2)}`,
+  );
+  row(
+    `acked publish over ${transport}, 256 B, ${IN_FLIGHT} in flight, msg/s (vs raw js.publish)`,
+    rate(best("bus")),
+    rate(best("raw")),
+    (best("bus") / best("raw")).toFixed(2),
   );
   await bus.stop();
   await nc.close();
