@@ -1,14 +1,12 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { type Driver, EdgebusError, type Envelope } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
-import { createLease } from "./lease.ts";
-import { createMover } from "./mover.ts";
-import { cancelSubject, deriveNames } from "./names.ts";
+import { deriveNames } from "./names.ts";
 import { publishAll, publishCancel } from "./publish.ts";
-import { type Scheduler, startScheduler } from "./scheduler.ts";
+import { type Scheduler, startScheduling } from "./scheduler.ts";
 import { consumerSpecs, ensureConsumer, ensureStreams } from "./setup.ts";
 import { natsStore, withJs } from "./store.ts";
 
@@ -141,7 +139,6 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   const owner = `${group}-${crypto.randomUUID()}`;
   let consumption: Consumption | undefined;
   let scheduler: Scheduler | undefined;
-  let cancels: Subscription | undefined;
 
   const send = (envelopes: readonly Envelope[], group?: string): Promise<void> =>
     js((client, jsm) => publishAll(client, jsm, names, envelopes, { now: now(), lead: DIRECT_LEAD, timeout, group }))
@@ -175,18 +172,10 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
         retry: (envelope) => send([envelope], group),
       });
       if (schedules) {
-        const lease = createLease(names, js, owner, leaseTtl, now);
-        const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576 });
-        cancels = nc.subscribe(cancelSubject(names), {
-          callback: (error, msg) => {
-            if (!error) mover.drop(msg.string());
-          },
-        });
-        scheduler = startScheduler({ names, js, lease, mover, now, tick, lead: SCHEDULER_LEAD, grace: 2_000 });
+        scheduler = startScheduling(nc, { names, js, now, owner, tick, leaseTtl, lead: SCHEDULER_LEAD });
       }
     },
     async stop() {
-      cancels?.unsubscribe();
       await consumption?.stop();
       await scheduler?.stop();
       await link.close();
