@@ -100,17 +100,20 @@ export function leaseSubject(names: Names): string {
 
 /** Length of a schedule bucket, ms. */
 export const BUCKET_MS = 1_000;
-/** Buckets per minute group, for skipping empty minutes quickly. */
-export const BUCKETS_PER_GROUP = 60;
+/** Buckets (seconds) per minute and per hour: empty minutes and hours are skipped with one lookup. */
+export const SPANS = [3_600, 60] as const;
 
-/** The subject of a schedule bucket: `<prefix>.sched.<minute>.<second>`, both since the epoch. */
+/** The subject of a schedule bucket: `<prefix>.sched.<hour>.<minute>.<second>`, all since the epoch. */
 export function bucketSubject(names: Names, bucket: number): string {
-  return `${names.prefix}.sched.${Math.floor(bucket / BUCKETS_PER_GROUP)}.${bucket}`;
+  return `${names.prefix}.sched.${Math.floor(bucket / 3_600)}.${Math.floor(bucket / 60)}.${bucket}`;
 }
 
-/** The subject matching every bucket of one minute group. */
-export function groupSubject(names: Names, group: number): string {
-  return `${names.prefix}.sched.${group}.*`;
+/** The subject matching every bucket of the hour or minute (`span` seconds) holding `bucket`. */
+export function spanSubject(names: Names, bucket: number, span: number): string {
+  const hour = Math.floor(bucket / 3_600);
+  return span === 3_600
+    ? `${names.prefix}.sched.${hour}.>`
+    : `${names.prefix}.sched.${hour}.${Math.floor(bucket / span)}.*`;
 }
 
 /**

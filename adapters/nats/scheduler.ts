@@ -4,7 +4,7 @@ import { createLease } from "./lease.ts";
 import type { Lease } from "./lease.ts";
 import { nextMessage } from "./messages.ts";
 import { createMover, type Mover } from "./mover.ts";
-import { BUCKET_MS, BUCKETS_PER_GROUP, cancelSubject, groupSubject, type Names } from "./names.ts";
+import { BUCKET_MS, cancelSubject, type Names, SPANS, spanSubject } from "./names.ts";
 import type { WithJs } from "./store.ts";
 
 /** What the scheduler needs. */
@@ -35,10 +35,11 @@ function createdAt(created: string): number {
 
 /**
  * Moves delayed events from the schedule stream to their event streams when due. Delayed
- * events sit in JetStream on subjects bucketed by due second (`<prefix>.sched.<min>.<sec>`),
- * never in process memory. Each round, the lease holder walks the buckets from its cursor up
- * to now plus `lead`, skipping empty minutes with one lookup, and hands each bucket to the
- * mover. The cursor it saves with the lease only passes buckets that are closed (older than
+ * events sit in JetStream on subjects bucketed by due second
+ * (`<prefix>.sched.<hour>.<minute>.<second>`), never in process memory. Each round, the lease
+ * holder walks the buckets from its cursor up to now plus `lead`, skipping an empty hour or
+ * minute with one lookup (a year of catching up is about 9,000 lookups), and hands each bucket
+ * to the mover. The cursor it saves with the lease only passes buckets that are closed (older than
  * `grace`) and fully moved, so a new holder resumes where the last one was sure of.
  *
  * @param deps the names, JetStream access, the lease, the mover, the clock and the timing
@@ -69,12 +70,21 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       const closed = Math.floor((at - deps.grace) / BUCKET_MS);
       let bucket = cursor;
       let saved = Date.now();
+      const populated = new Set<string>(); // hours and minutes seen holding events, this round
+      const skip = async (b: number): Promise<number | undefined> => {
+        for (const span of SPANS) {
+          if (last - b < span) continue;
+          const subject = spanSubject(names, b, span);
+          if (populated.has(subject)) continue;
+          if (!(await any(jsm, subject))) return (Math.floor(b / span) + 1) * span;
+          populated.add(subject);
+        }
+        return undefined;
+      };
       while (bucket <= last && !stopped) {
-        const group = Math.floor(bucket / BUCKETS_PER_GROUP);
-        if (moving.has(bucket)) bucket++;
-        else if (last - bucket >= BUCKETS_PER_GROUP && !(await any(jsm, groupSubject(names, group)))) {
-          bucket = (group + 1) * BUCKETS_PER_GROUP;
-        } else {
+        const next = moving.has(bucket) ? bucket + 1 : await skip(bucket);
+        if (next !== undefined) bucket = next;
+        else {
           const b = bucket++;
           failed.delete(b);
           moving.add(b);
