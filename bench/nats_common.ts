@@ -11,10 +11,13 @@ export const RUNTIME: string = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 
 /**
  * The transport for this runtime: WebSocket where there is one, TCP on Node 20. Deno's WebSocket
- * client is slow with many frames in flight, so `NATS_TRANSPORT=tcp` picks TCP anywhere.
+ * client is slow with many frames in flight, so `--tcp` (or `NATS_TRANSPORT=tcp`) picks TCP anywhere.
  */
 export function reach(server: NatsServer): { servers: string; connect: ConnectFn; transport: string } {
-  const wanted = g.process?.env?.NATS_TRANSPORT ?? (typeof g.WebSocket === "function" ? "ws" : "tcp");
+  const args: string[] = g.Deno?.args ?? g.process?.argv ?? [];
+  const wanted = args.includes("--tcp")
+    ? "tcp"
+    : g.process?.env?.NATS_TRANSPORT ?? (typeof g.WebSocket === "function" ? "ws" : "tcp");
   return wanted === "tcp"
     ? { servers: server.tcpUrl, connect: tcpConnect, transport: "tcp" }
     : { servers: server.wsUrl, connect: wsconnect, transport: "ws" };
