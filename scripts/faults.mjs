@@ -7,18 +7,30 @@ import { existsSync, readdirSync } from "node:fs";
 
 const short = process.argv.includes("--short");
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const env = { ...process.env, FAULT_SCALE: short ? "short" : "full", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+const env = {
+  ...process.env,
+  FAULT_SCALE: short ? "short" : "full",
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+};
 const cases = readdirSync("test/faults").filter((f) => f.endsWith("_fault.ts")).sort()
   .filter((f) => !only.length || only.some((o) => f.includes(o)));
+
+/** Fault 7 runs inside workerd (vitest with the Workers pool); `npm test` already runs it there. */
+const WORKERD = "test/cloudflare/faults_test.ts";
+if (!short && (!only.length || only.some((o) => o === "workerd" || WORKERD.includes(o)))) cases.push(WORKERD);
+const commandOf = (file) =>
+  file === WORKERD
+    ? ["node_modules/.bin/vitest", ["run", "-c", "vitest.cloudflare.config.ts", WORKERD]]
+    : ["node_modules/.bin/bun", [`test/faults/${file}`]];
 
 function run(file) {
   return new Promise((resolve) => {
     console.log(`\n== ${file} (${short ? "short" : "full"})`);
     const started = Date.now();
-    const child = spawn("node_modules/.bin/bun", [`test/faults/${file}`], {
-      env,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const [command, args] = commandOf(file);
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;

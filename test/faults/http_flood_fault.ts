@@ -20,7 +20,7 @@ const g = globalThis as any;
 function serve(fetch: (r: Request) => Response | Promise<Response>): { url: string; stop(): Promise<void> } {
   if (g.Bun) {
     const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
-    return { url: `http://127.0.0.1:${server.port}`, stop: async () => void server.stop(true) };
+    return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
   }
   const server = g.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, fetch);
   return { url: `http://127.0.0.1:${server.addr.port}`, stop: () => server.shutdown() };
