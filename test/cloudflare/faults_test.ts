@@ -17,6 +17,12 @@ const IMMEDIATE = 40;
 const DELAYED = 40;
 
 test("fault 7: mid-batch throws, evictions while alarms are due, an alarm in the past", async () => {
+  // Errors logged by objects while they are being aborted are expected here, and with
+  // @cloudflare/vitest-pool-workers 0.15 a console call from an aborted object can leave the
+  // pool hanging at teardown (workers-sdk#14180, fixed in 0.18.6): count them instead.
+  const logged: unknown[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => void logged.push(args);
   const prefix = `fault7-${Date.now()}`;
   const { bus } = setup({ prefix, maxQueueDelay: 0, schedulerShards: 2 }, {
     retry: { minDelay: 100, maxDelay: 100, jitter: 0, maxAttempts: 5 },
@@ -56,4 +62,6 @@ test("fault 7: mid-batch throws, evictions while alarms are due, an alarm in the
   });
   assert.deepEqual(tally, { lost: 0, duplicated: 0, unexpected: 0 });
   await bus.stop();
+  console.error = consoleError;
+  console.log(`${logged.length} errors logged by aborted objects`);
 }, 60_000);
