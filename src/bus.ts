@@ -175,7 +175,7 @@ export function createBus(options: BusOptions = {}): Bus {
       seen.add(id);
       const record = await store.get(id);
       if (record && record.attempt === 0 && (record.status === "pending" || record.status === "scheduled")) {
-        again.push(envelopeOf(record));
+        again.push({ ...envelopeOf(record), attempt: 1 });
       }
     }
     return again;

@@ -41,7 +41,11 @@ describe("publish() under transport failures", () => {
   test("a store answer lost after the write: the retry with the same id is delivered once", async () => {
     const bus = createBus({ driver: flaky("create-after-write") });
     let runs = 0;
-    bus.on("order.placed", () => void runs++);
+    const attempts: number[] = [];
+    bus.on("order.placed", (event) => {
+      runs++;
+      attempts.push(event.attempt);
+    });
     await assert.rejects(
       bus.publish("order.placed", { id: "order-1" }, {}),
       (e: unknown) => e instanceof EdgebusError && e.code === "unavailable" && /store the events/.test(e.message),
@@ -51,6 +55,7 @@ describe("publish() under transport failures", () => {
     await bus.publish("order.placed", { id: "order-1" }, {});
     await sleep(50);
     assert.equal(runs, 1);
+    assert.deepEqual(attempts, [1]); // the re-sent event is its first attempt, not attempt 0
     await bus.stop();
   });
 
