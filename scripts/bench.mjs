@@ -16,6 +16,10 @@ const benches = [
   ["HTTP ingest (Deno)", deno, ["run", "-A", "bench/http_ingest.ts"]],
   ["HTTP ingest (Bun)", bun, ["bench/http_ingest.ts"]],
   ["Cloudflare on wrangler dev (Deno)", deno, ["run", "-A", "bench/cloudflare_bench.ts"]],
+  ["NATS publish (Bun, WebSocket)", bun, ["bench/nats_publish.ts"]],
+  ["NATS publish (Deno, TCP)", deno, ["run", "-A", "bench/nats_publish.ts", "--tcp"]],
+  ["NATS publish→done (Bun)", bun, ["bench/nats_e2e.ts"]],
+  ["NATS delayed (Bun)", bun, ["bench/nats_delayed.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
 
 const argv = process.argv.slice(2);
