@@ -18,9 +18,10 @@ const benches = [
   ["Cloudflare on wrangler dev (Deno)", deno, ["run", "-A", "bench/cloudflare_bench.ts"]],
   ["NATS publish (Bun, WebSocket)", bun, ["bench/nats_publish.ts"]],
   ["NATS publish (Deno, TCP)", deno, ["run", "-A", "bench/nats_publish.ts", "--tcp"]],
+  ["NATS publish (Node, TCP)", process.execPath, ["bench/node_run.mjs", "bench/nats_publish.ts"]],
   ["NATS publish→done (Bun)", bun, ["bench/nats_e2e.ts"]],
   ["NATS delayed (Bun)", bun, ["bench/nats_delayed.ts"]],
-].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/"))));
+].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/") && a.endsWith(".ts"))));
 
 const argv = process.argv.slice(2);
 const soakAt = argv.indexOf("--soak");
@@ -51,5 +52,9 @@ for (const s of sections) {
   if (s.rows.length === 0) table += `| ${s.title} | no figures | | | |\n`;
 }
 console.log(`\n${table}`);
-writeFileSync("bench/RESULTS.md", `# Benchmark results\n\nMachine: ${machine}.\n\n${table}`);
-console.log("written to bench/RESULTS.md");
+if (only.length) {
+  console.log("(a partial run: bench/RESULTS.md is left as it was)");
+} else {
+  writeFileSync("bench/RESULTS.md", `# Benchmark results\n\nMachine: ${machine}.\n\n${table}`);
+  console.log("written to bench/RESULTS.md");
+}
