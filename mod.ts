@@ -26,6 +26,7 @@ export { type After, latestDue, ONE_YEAR_MS, parseAfter } from "./src/after.ts";
 export { amptRetry, canRetry, defaultRetry, nextDelay, resolveRetry, type RetryPolicy } from "./src/retry.ts";
 export { assertName, compilePattern, type Matcher, MAX_NAME_LENGTH } from "./src/patterns.ts";
 export { assertId, idGenerator } from "./src/ids.ts";
+export { decodeCursor, encodeCursor, type ListPosition, newerFirst } from "./src/cursor.ts";
 export { assertJson, type Json, MAX_DEPTH, MAX_ENVELOPE_BYTES } from "./src/json.ts";
 export {
   EdgebusError,

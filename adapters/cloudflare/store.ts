@@ -1,6 +1,13 @@
-import { EdgebusError, type EventRecord, type ListQuery, type Page, type RecordStore } from "../../mod.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  type EventRecord,
+  type ListQuery,
+  newerFirst,
+  type Page,
+  type RecordStore,
+} from "../../mod.ts";
 import type { DurableObjectNamespaceLike } from "./platform.ts";
-import type { Position } from "./record_sql.ts";
 import { callObject } from "./rpc.ts";
 import { groupByShard, objectName, shardOf } from "./shard.ts";
 
@@ -24,26 +31,6 @@ export interface DurableStore extends RecordStore {
   getBody(id: string): Promise<string | undefined>;
   /** Removes stored envelopes. */
   deleteBodies(ids: readonly string[]): Promise<void>;
-}
-
-function encodeCursor(record: EventRecord): string {
-  return `${record.time}~${record.id}`;
-}
-
-function decodeCursor(cursor: string): Position {
-  const at = cursor.indexOf("~");
-  const time = Number(cursor.slice(0, at));
-  if (at < 1 || !Number.isInteger(time)) {
-    throw new EdgebusError(
-      "invalid_option",
-      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
-    );
-  }
-  return [time, cursor.slice(at + 1)];
-}
-
-function newerFirst(a: EventRecord, b: EventRecord): number {
-  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
 /**

@@ -3,9 +3,12 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   compilePattern,
+  decodeCursor,
   EdgebusError,
+  encodeCursor,
   type EventRecord,
   type ListQuery,
+  newerFirst,
   type Page,
   type RecordStore,
 } from "../../mod.ts";
@@ -41,27 +44,6 @@ export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promi
 }
 
 const encoder = new TextEncoder();
-
-function encodeCursor(record: EventRecord): string {
-  return `${record.time}~${record.id}`;
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  const at = cursor.indexOf("~");
-  const time = Number(cursor.slice(0, at));
-  if (at < 1 || !Number.isInteger(time)) {
-    throw new EdgebusError(
-      "invalid_option",
-      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
-    );
-  }
-  return [time, cursor.slice(at + 1)];
-}
-
-/** Newest first: later publish time first, then the larger id. */
-function newerFirst(a: EventRecord, b: EventRecord): number {
-  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-}
 
 /** Keeps the `size` newest records seen, in a sorted array (pages are small). */
 function keepNewest(top: EventRecord[], record: EventRecord, size: number): void {

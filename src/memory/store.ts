@@ -1,6 +1,6 @@
 import type { EventRecord, ListQuery, Page, RecordStore } from "../driver.ts";
-import { EdgebusError } from "../errors.ts";
 import { compilePattern } from "../patterns.ts";
+import { decodeCursor, encodeCursor, newerFirst } from "../cursor.ts";
 
 /** Options of {@linkcode memoryStore}. */
 export interface MemoryStoreOptions {
@@ -13,27 +13,6 @@ export interface MemoryStoreOptions {
 
 const FORGETTABLE = new Set(["done", "cancelled"]);
 const SWEEP_EVERY = 1024;
-
-function encodeCursor(record: EventRecord): string {
-  return `${record.time}~${record.id}`;
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  const at = cursor.indexOf("~");
-  const time = Number(cursor.slice(0, at));
-  if (at < 1 || !Number.isInteger(time)) {
-    throw new EdgebusError(
-      "invalid_option",
-      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
-    );
-  }
-  return [time, cursor.slice(at + 1)];
-}
-
-/** Newest first: later publish time first, then the larger id. */
-function newerFirst(a: EventRecord, b: EventRecord): number {
-  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-}
 
 /**
  * Records in a `Map`, for the memory driver and for tests. Nothing survives the process.

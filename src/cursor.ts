@@ -1,0 +1,53 @@
+import type { EventRecord } from "./driver.ts";
+import { EdgebusError } from "./errors.ts";
+
+/** Where a page of records ends: the last record's publish time and id. */
+export type ListPosition = readonly [time: number, id: string];
+
+/**
+ * The `cursor` a record store returns after a page: opaque to callers, read back by
+ * {@linkcode decodeCursor}. Shared by every driver so cursors look the same everywhere.
+ *
+ * @param record the last record of the page
+ * @returns the cursor
+ *
+ * @example
+ * ```ts
+ * import { decodeCursor, encodeCursor } from "@edgebus/edgebus";
+ * const cursor = encodeCursor({ time: 1_700_000_000_000, id: "01HX" } as never);
+ * console.log(decodeCursor(cursor)); // [ 1700000000000, "01HX" ]
+ * ```
+ */
+export function encodeCursor(record: Pick<EventRecord, "time" | "id">): string {
+  return `${record.time}~${record.id}`;
+}
+
+/**
+ * Reads a cursor made by {@linkcode encodeCursor}.
+ *
+ * @param cursor what the caller passed back
+ * @returns the position the next page starts after
+ * @throws {EdgebusError} code `invalid_option` when the cursor was not made by a store
+ */
+export function decodeCursor(cursor: string): ListPosition {
+  const at = cursor.indexOf("~");
+  const time = Number(cursor.slice(0, at));
+  if (at < 1 || !Number.isInteger(time)) {
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
+    );
+  }
+  return [time, cursor.slice(at + 1)];
+}
+
+/**
+ * The order of `list()`: newest first, by publish time, then by the larger id.
+ *
+ * @param a one record
+ * @param b another
+ * @returns a negative number when `a` comes first
+ */
+export function newerFirst(a: Pick<EventRecord, "time" | "id">, b: Pick<EventRecord, "time" | "id">): number {
+  return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
