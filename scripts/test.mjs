@@ -69,10 +69,12 @@ const checks = [
 
 const suites = [
   ["Node (vitest)", bin("vitest"), ["run"], vitestCounts],
+  // test/cloudflare (workerd only) is left out by deno.json's test.exclude: Deno 2.9 does not
+  // apply --ignore to a folder when a file (mod.ts) is also named on the command line.
   [
     "Deno (with the docs' examples)",
     bin("deno"),
-    ["test", "-A", "--doc", "--parallel", "--ignore=test/cloudflare", "mod.ts", "src/", "test/"],
+    ["test", "-A", "--doc", "--parallel", "mod.ts", "src/", "test/"],
     denoCounts,
   ],
   ["Bun", bin("bun"), ["test", "--path-ignore-patterns=test/cloudflare/**", "test/"], bunCounts],

@@ -1,6 +1,7 @@
 /** What the NATS fault cases share: producers that keep an honest ledger of acknowledged publishes. */
-import { type Bus, EdgebusError } from "../../mod.ts";
-import type { Ledger } from "./ledger.ts";
+import { type Bus, createBus, EdgebusError } from "../../mod.ts";
+import { natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
+import { Ledger } from "./ledger.ts";
 
 /** Counts of what publishes answered. */
 export interface PublishCounts {
@@ -40,4 +41,23 @@ export async function produce(
       }
     }
   }
+}
+
+/**
+ * A started bus on the NATS driver whose `fault.effect` handler writes every effect into a new
+ * ledger; retries are quick (200 ms to 1 s) and many, so an outage delays effects but never
+ * turns them into dead letters.
+ */
+export async function ledgerBus(options: NatsDriverOptions): Promise<{ bus: Bus; ledger: Ledger }> {
+  const ledger = new Ledger();
+  const bus = createBus({
+    driver: natsDriver({ tick: 50, ...options }),
+    retry: { minDelay: 200, maxDelay: 1_000, maxAttempts: 50 },
+  });
+  bus.on("fault.effect", (event) => {
+    const { producer, seq } = event.body as { producer: string; seq: number };
+    ledger.effect(producer, seq);
+  });
+  await bus.start();
+  return { bus, ledger };
 }

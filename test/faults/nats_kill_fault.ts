@@ -3,26 +3,15 @@
  * published and consumed. No acknowledged publish may be lost; publishes during an outage
  * reject with a typed error (and are retried with the same id) or succeed, never vanish.
  */
-import { createBus } from "../../mod.ts";
-import { natsDriver } from "../../adapters/nats/mod.ts";
 import { startNatsServer } from "../nats/server.ts";
-import { Ledger, SHORT, sleep, waitFor } from "./ledger.ts";
-import { produce, type PublishCounts } from "./nats_common.ts";
+import { SHORT, sleep, waitFor } from "./ledger.ts";
+import { ledgerBus, produce, type PublishCounts } from "./nats_common.ts";
 
 const KILLS = SHORT ? 2 : 10;
 const PRODUCERS = 4;
 
 const server = await startNatsServer();
-const ledger = new Ledger();
-const bus = createBus({
-  driver: natsDriver({ servers: server.wsUrl, prefix: "kill", timeout: 2_000, ackWait: 5_000, tick: 50 }),
-  retry: { minDelay: 200, maxDelay: 1_000, maxAttempts: 50 },
-});
-bus.on("fault.effect", (event) => {
-  const { producer, seq } = event.body as { producer: string; seq: number };
-  ledger.effect(producer, seq);
-});
-await bus.start();
+const { bus, ledger } = await ledgerBus({ servers: server.wsUrl, prefix: "kill", timeout: 2_000, ackWait: 5_000 });
 
 const counts: PublishCounts = { acked: 0, rejected: 0 };
 const deadline = Date.now() + (SHORT ? 60_000 : 300_000);

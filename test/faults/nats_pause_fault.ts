@@ -3,26 +3,15 @@
  * Publishes that timed out are retried with the same id and deduplicated: no effect is applied
  * twice because of a retry, and no acknowledged publish is lost.
  */
-import { createBus } from "../../mod.ts";
-import { natsDriver } from "../../adapters/nats/mod.ts";
 import { startNatsServer } from "../nats/server.ts";
-import { Ledger, SHORT, sleep, waitFor } from "./ledger.ts";
-import { produce, type PublishCounts } from "./nats_common.ts";
+import { SHORT, sleep, waitFor } from "./ledger.ts";
+import { ledgerBus, produce, type PublishCounts } from "./nats_common.ts";
 
 const PAUSES = SHORT ? 1 : 5;
 const TIMEOUT = 1_000;
 
 const server = await startNatsServer();
-const ledger = new Ledger();
-const bus = createBus({
-  driver: natsDriver({ servers: server.wsUrl, prefix: "pause", timeout: TIMEOUT, ackWait: 10_000, tick: 50 }),
-  retry: { minDelay: 200, maxDelay: 1_000, maxAttempts: 50 },
-});
-bus.on("fault.effect", (event) => {
-  const { producer, seq } = event.body as { producer: string; seq: number };
-  ledger.effect(producer, seq);
-});
-await bus.start();
+const { bus, ledger } = await ledgerBus({ servers: server.wsUrl, prefix: "pause", timeout: TIMEOUT, ackWait: 10_000 });
 
 const counts: PublishCounts = { acked: 0, rejected: 0 };
 let pausing = true;
