@@ -40,3 +40,12 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** Formats a rate. */
 export const rate = (n: number): string => `${Math.round(n).toLocaleString("en-US")}/s`;
+
+/**
+ * A plain nats.js connection for the raw peer of a benchmark: no reconnects, so a failure shows.
+ * Typed `any` because the nats-core types of `ConnectFn` and of `@nats-io/jetstream` differ by package copy.
+ */
+// deno-lint-ignore no-explicit-any
+export async function rawConnection(connect: ConnectFn, servers: string, name: string): Promise<any> {
+  return await connect({ servers: [servers], timeout: 5_000, name, maxReconnectAttempts: 0, reconnectTimeWait: 0 });
+}

@@ -13,7 +13,7 @@ import { deriveNames } from "../adapters/nats/names.ts";
 import { publishEnvelope } from "../adapters/nats/publish.ts";
 import { startNatsServer } from "../test/nats/server.ts";
 import { gc, heapUsed, row } from "./lib.ts";
-import { percentile, pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
+import { percentile, pipelined, rate, rawConnection, reach, RUNTIME } from "./nats_common.ts";
 
 const env = globalThis.process?.env ?? {};
 const DELAYED = Number(env.DELAYED ?? 10_000);
@@ -54,15 +54,8 @@ async function fill(prefix: string, count: number): Promise<number> {
   // Publishes in the driver's own format, straight to the schedule stream, to fill it quickly.
   const setup = natsDriver({ servers, connect, prefix });
   await setup.store.get("warm-up"); // creates the streams
-  const nc = await connect({
-    servers: [servers],
-    timeout: 5_000,
-    name: "fill",
-    maxReconnectAttempts: 0,
-    reconnectTimeWait: 0,
-  });
-  // deno-lint-ignore no-explicit-any
-  const js = jetstream(nc as any);
+  const nc = await rawConnection(connect, servers, "fill");
+  const js = jetstream(nc);
   const names = deriveNames(prefix, "default", {});
   const newId = idGenerator();
   const now = Date.now();

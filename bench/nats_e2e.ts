@@ -9,7 +9,7 @@ import { createBus } from "../mod.ts";
 import { type ConnectFn, natsDriver } from "../adapters/nats/mod.ts";
 import { startNatsServer } from "../test/nats/server.ts";
 import { row } from "./lib.ts";
-import { percentile, pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
+import { percentile, pipelined, rate, rawConnection, reach, RUNTIME } from "./nats_common.ts";
 
 const COUNT = Number(globalThis.process?.env?.COUNT ?? 5_000);
 const IN_FLIGHT = 100;
@@ -21,15 +21,7 @@ interface Run {
 }
 
 async function rawRun(servers: string, connect: ConnectFn): Promise<Run> {
-  const nc = await connect({
-    servers: [servers],
-    timeout: 5_000,
-    name: "raw",
-    maxReconnectAttempts: 0,
-    reconnectTimeWait: 0,
-  });
-  // deno-lint-ignore no-explicit-any
-  const raw = nc as any;
+  const raw = await rawConnection(connect, servers, "raw");
   const jsm = await jetstreamManager(raw);
   await jsm.streams.add({ name: "RAWE2E", subjects: ["rawe2e.>"] });
   await jsm.consumers.add("RAWE2E", { durable_name: "w", ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
@@ -56,7 +48,7 @@ async function rawRun(servers: string, connect: ConnectFn): Promise<Run> {
   await all;
   const throughput = COUNT / ((performance.now() - started) / 1000);
   messages.stop();
-  await nc.close();
+  await raw.close();
   return { throughput, latency: latency.sort((a, b) => a - b) };
 }
 

@@ -10,7 +10,7 @@ import { createBus } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
 import { startNatsServer } from "../test/nats/server.ts";
 import { row } from "./lib.ts";
-import { pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
+import { pipelined, rate, rawConnection, reach, RUNTIME } from "./nats_common.ts";
 
 const COUNT = Number(globalThis.process?.env?.COUNT ?? 20_000);
 const IN_FLIGHT = 100;
@@ -19,15 +19,7 @@ const body = { data: "x".repeat(256 - 11) }; // 256 bytes as JSON
 const server = await startNatsServer();
 const { servers, connect, transport } = reach(server);
 try {
-  const nc = await connect({
-    servers: [servers],
-    timeout: 5_000,
-    name: "raw",
-    maxReconnectAttempts: 0,
-    reconnectTimeWait: 0,
-  });
-  // deno-lint-ignore no-explicit-any
-  const raw = nc as any;
+  const raw = await rawConnection(connect, servers, "raw");
   const jsm = await jetstreamManager(raw);
   await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], duplicate_window: 120_000_000_000 });
   const js = jetstream(raw);
@@ -62,7 +54,7 @@ try {
     (best("bus") / best("raw")).toFixed(2),
   );
   await bus.stop();
-  await nc.close();
+  await raw.close();
 } finally {
   await server.stop();
 }
