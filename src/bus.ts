@@ -157,6 +157,16 @@ export function createBus(options: BusOptions = {}): Bus {
     } catch (error) {
       // Nothing may look published that the transport did not take: undo the new records.
       await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
+      // A send that timed out may still have landed: say how to be sure of exactly one delivery.
+      if (error instanceof EdgebusError && error.code === "unavailable") {
+        const ids = envelopes.slice(0, 3).map((e) => JSON.stringify(e.id)).join(", ");
+        const hint = envelopes.length === 1 ? `id ${ids}` : `ids ${ids}${envelopes.length > 3 ? ", …" : ""}`;
+        throw new EdgebusError(
+          "unavailable",
+          `${error.message}. It may still have been sent: publish again with ${hint} to have it delivered once`,
+          { cause: error },
+        );
+      }
       throw error;
     }
     return envelopes.map((e) => e.id);

@@ -65,7 +65,9 @@ describe("publish() under transport failures", () => {
     bus.on("order.placed", () => void runs++);
     await assert.rejects(
       bus.publish("order.placed", { id: "order-2" }, {}),
-      (e: unknown) => e instanceof EdgebusError && e.code === "unavailable" && /transport down/.test(e.message),
+      (e: unknown) =>
+        e instanceof EdgebusError && e.code === "unavailable" && /transport down/.test(e.message) &&
+        /publish again with id "order-2"/.test(e.message),
     );
     assert.equal(await bus.get("order-2"), undefined);
     await bus.publish("order.placed", { id: "order-2" }, {});
