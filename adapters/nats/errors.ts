@@ -10,7 +10,15 @@ import { EdgebusError } from "../../mod.ts";
 export function unavailable(doing: string, error: unknown): EdgebusError {
   if (error instanceof EdgebusError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new EdgebusError("unavailable", `Cannot ${doing}: NATS did not answer (${reason})`, { cause: error });
+  // A JetStream API error carries the server's numeric err_code as `code`.
+  // deno-lint-ignore no-explicit-any
+  const answered = typeof (error as any)?.code === "number" || (error as any)?.api_error !== undefined;
+  const why = INSUFFICIENT_RESOURCES.some((code) => hasApiCode(error, code))
+    ? `JetStream is out of storage (${reason}): free space or raise max_file_store / max_memory_store`
+    : answered
+    ? `NATS refused it (${reason})`
+    : `NATS did not answer (${reason})`;
+  return new EdgebusError("unavailable", `Cannot ${doing}: ${why}`, { cause: error });
 }
 
 /** True when a JetStream API error has this error code (`err_code`). */
@@ -20,6 +28,8 @@ export function hasApiCode(error: unknown, code: number): boolean {
   return e?.code === code || e?.api_error?.err_code === code;
 }
 
+/** `err_code`s of "insufficient resources" and "insufficient storage resources": a JetStream limit is reached. */
+export const INSUFFICIENT_RESOURCES: readonly number[] = [10023, 10047];
 /** `err_code` of "wrong last sequence", the failed compare-and-set of an expected sequence. */
 export const WRONG_LAST_SEQUENCE = 10071;
 /** `err_code` of "stream name already in use with a different configuration". */

@@ -37,6 +37,9 @@ while (refusals < 5 && seq < 100_000) {
 }
 const full = seq;
 if (refusals < 5) ledger.unexpected(`the store never filled up (${seq} publishes)`);
+if (!/out of storage/.test(firstRefusal)) {
+  ledger.unexpected(`the refusal does not say storage is full: ${firstRefusal}`);
+}
 console.log(`  store full after ${full} publishes: ${firstRefusal.slice(0, 160)}`);
 
 // Space returns: the operator raises the limit and restarts the server.
