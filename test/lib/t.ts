@@ -6,6 +6,7 @@
 type Fn = () => unknown | Promise<unknown>;
 interface Runner {
   test(name: string, fn: Fn, timeout?: number): void;
+  afterAll(fn: Fn): void;
 }
 
 const g = globalThis as any;
@@ -15,10 +16,11 @@ async function load(): Promise<Runner> {
   if (runtime === "deno") {
     return {
       test: (name, fn) => g.Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false }),
+      afterAll: (fn) => g.Deno.test.afterAll(fn),
     };
   }
   const mod: any = runtime === "bun" ? await import("bun:test" as string) : await import("vitest" as string);
-  return { test: (name, fn, timeout) => mod.test(name, fn, timeout) };
+  return { test: (name, fn, timeout) => mod.test(name, fn, timeout), afterAll: (fn) => mod.afterAll(fn) };
 }
 
 const runner = await load();
@@ -40,6 +42,14 @@ export function describe(name: string, fn: () => void): void {
 /** Declares a test; `timeout` in ms (Deno has none per test). */
 export function test(name: string, fn: Fn, timeout = 20_000): void {
   runner.test([...prefix, name].join(" > "), fn, timeout);
+}
+
+/**
+ * Runs `fn` once after the file's tests, such as stopping a server the file started: the
+ * runners keep their worker processes alive between files, so an `exit` handler is too late.
+ */
+export function afterAll(fn: Fn): void {
+  runner.afterAll(fn);
 }
 
 /** Waits `ms`. */

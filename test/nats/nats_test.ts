@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { type Bus, createBus, EdgebusError } from "../../mod.ts";
 import { natsDriver } from "../../adapters/nats/mod.ts";
-import { describe, eventually, sleep, test } from "../lib/t.ts";
+import { afterAll, describe, eventually, sleep, test } from "../lib/t.ts";
 import { freshPrefix, testDriver } from "./helpers.ts";
 import { startNatsServer } from "./server.ts";
 
 const server = await startNatsServer();
+afterAll(() => server.stop());
 
 const isUnavailable = (error: unknown): boolean => error instanceof EdgebusError && error.code === "unavailable";
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import type { NatsConnectionLike } from "../../adapters/nats/mod.ts";
 import { createBus, type Event } from "../../mod.ts";
-import { describe, eventually, sleep, test } from "../lib/t.ts";
+import { afterAll, describe, eventually, sleep, test } from "../lib/t.ts";
 import { freshPrefix, reach, testDriver } from "./helpers.ts";
 import { startNatsServer } from "./server.ts";
 
 const server = await startNatsServer();
+afterAll(() => server.stop());
 
 describe("nats restarts", () => {
   test("a server restart mid-stream loses no acknowledged publish", async () => {
