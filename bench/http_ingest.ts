@@ -12,7 +12,7 @@
  * Run: `deno run -A bench/http_ingest.ts` or `bun bench/http_ingest.ts`.
  * `BENCH_SECONDS` sets the length of each measured run (default 8; a 2 s warm-up precedes it).
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -71,10 +71,11 @@ async function wrk(url: string, headers: Record<string, string>, seconds: number
   for (const [key, value] of Object.entries(headers)) {
     lines.push(`wrk.headers[${JSON.stringify(key)}] = ${JSON.stringify(value)}`);
   }
-  const script = join(mkdtempSync(join(tmpdir(), "edgebus-bench-")), "post.lua");
+  const dir = mkdtempSync(join(tmpdir(), "edgebus-bench-"));
+  const script = join(dir, "post.lua");
   writeFileSync(script, lines.join("\n"));
   const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url];
-  const out = await run([WRK!, ...args]);
+  const out = await run([WRK!, ...args]).finally(() => rmSync(dir, { recursive: true, force: true }));
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);

@@ -1,14 +1,16 @@
 /** Starts fault-suite worker processes (under Bun) and reads their ledger file. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { waitFor } from "./ledger.ts";
 
-/** A ledger file in a fresh directory. */
+/** A ledger file in a fresh directory, removed when the case's process exits. */
 export function ledgerFile(): string {
-  return join(mkdtempSync(join(tmpdir(), "edgebus-fault-")), "ledger.txt");
+  const dir = mkdtempSync(join(tmpdir(), "edgebus-fault-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, "ledger.txt");
 }
 
 /** The ledger file's lines, split into words. */
