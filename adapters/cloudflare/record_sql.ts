@@ -1,4 +1,4 @@
-import { compilePattern, type EventRecord, type ListQuery } from "../../mod.ts";
+import { compilePattern, type EventRecord, type ListPosition, type ListQuery } from "../../mod.ts";
 import type { SqlStorageLike } from "./platform.ts";
 
 /** The schema of a records shard: the records, and the bodies too large for a queue message. */
@@ -12,8 +12,8 @@ export const RECORDS_SCHEMA: readonly string[] = [
   "CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, envelope TEXT NOT NULL, created INTEGER NOT NULL)",
 ];
 
-/** Where a page starts: after this publish time and id, newest first. */
-export type Position = readonly [time: number, id: string];
+/** Where a page starts: after this publish time and id, newest first (the core's cursor position). */
+export type Position = ListPosition;
 
 const SCAN = 256;
 

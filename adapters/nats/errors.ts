@@ -10,22 +10,26 @@ import { EdgebusError } from "../../mod.ts";
 export function unavailable(doing: string, error: unknown): EdgebusError {
   if (error instanceof EdgebusError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  // A JetStream API error carries the server's numeric err_code as `code`.
-  // deno-lint-ignore no-explicit-any
-  const answered = typeof (error as any)?.code === "number" || (error as any)?.api_error !== undefined;
-  const why = INSUFFICIENT_RESOURCES.some((code) => hasApiCode(error, code))
+  const code = apiCode(error);
+  const why = code !== undefined && INSUFFICIENT_RESOURCES.includes(code)
     ? `JetStream is out of storage (${reason}): free space or raise max_file_store / max_memory_store`
-    : answered
+    : code !== undefined
     ? `NATS refused it (${reason})`
     : `NATS did not answer (${reason})`;
   return new EdgebusError("unavailable", `Cannot ${doing}: ${why}`, { cause: error });
 }
 
-/** True when a JetStream API error has this error code (`err_code`). */
-export function hasApiCode(error: unknown, code: number): boolean {
+/** The `err_code` of a JetStream API error (nats.js exposes it as `code`), or undefined for other errors. */
+function apiCode(error: unknown): number | undefined {
   // deno-lint-ignore no-explicit-any
   const e = error as any;
-  return e?.code === code || e?.api_error?.err_code === code;
+  const code = e?.api_error?.err_code ?? e?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** True when a JetStream API error has this error code (`err_code`). */
+export function hasApiCode(error: unknown, code: number): boolean {
+  return apiCode(error) === code;
 }
 
 /** `err_code`s of "insufficient resources" and "insufficient storage resources": a JetStream limit is reached. */

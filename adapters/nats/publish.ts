@@ -79,9 +79,9 @@ export async function publishAll(
   options: { now: number; lead: number; timeout: number; group?: string },
 ): Promise<void> {
   const results = await Promise.allSettled(
-    // A re-sent first publish may come as the record's attempt 0: it is attempt 1, and must
-    // carry the same Nats-Msg-Id as the first send so that the stream drops it.
-    envelopes.map((e) => publishEnvelope(js, names, e.attempt < 1 ? { ...e, attempt: 1 } : e, options)),
+    // A re-sent first publish comes from the bus as attempt 1, so it carries the same
+    // Nats-Msg-Id as the first send and the stream drops it if that one landed.
+    envelopes.map((e) => publishEnvelope(js, names, e, options)),
   );
   const failed = results.find((r) => r.status === "rejected");
   if (!failed) return;

@@ -15,7 +15,7 @@ const FORGETTABLE = new Set(["done", "cancelled"]);
 const SWEEP_EVERY = 1024;
 
 /**
- * Records in a `Map`, for the memory driver and for tests. Nothing survives the process.
+ * Records in a `Map`, for the memory driver and for tests. Nothing is kept across a restart.
  *
  * @param options how long finished records are kept, and the clock
  * @returns a record store
