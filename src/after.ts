@@ -19,7 +19,9 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-
 
 function refuse(value: unknown, why: string): never {
   const shown = value instanceof Date ? (Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()) : value;
-  throw new EdgebusError("invalid_delay", `Cannot schedule after ${JSON.stringify(shown) ?? String(value)}: ${why}`);
+  // Numbers as written (JSON would show NaN and Infinity as null); strings and dates quoted.
+  const named = typeof shown === "number" ? String(shown) : JSON.stringify(shown) ?? String(value);
+  throw new EdgebusError("invalid_delay", `Cannot schedule after ${named}: ${why}`);
 }
 
 /** The latest allowed due time: the same instant one calendar year after `now`, in UTC. */

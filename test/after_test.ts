@@ -50,7 +50,7 @@ describe("parseAfter()", () => {
   test("refuses zero, negative and non-finite numbers", () => {
     assert.throws(() => parseAfter(0, now), invalidDelay("greater than zero"));
     assert.throws(() => parseAfter(-5, now), invalidDelay("greater than zero"));
-    assert.throws(() => parseAfter(NaN, now), invalidDelay("not a finite number"));
+    assert.throws(() => parseAfter(NaN, now), invalidDelay("after NaN: not a finite number"));
     assert.throws(() => parseAfter(Infinity, now), invalidDelay("not a finite number"));
   });
 
