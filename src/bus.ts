@@ -1,5 +1,5 @@
 import { handleBatch } from "./batch.ts";
-import { createDispatch, type Registered } from "./dispatch.ts";
+import { createDispatch, createRunner, type Registered } from "./dispatch.ts";
 import type { Dispatch, Envelope, EventRecord, ListQuery, Page } from "./driver.ts";
 import { createEnvelope, type Draft, envelopeOf, initialRecord } from "./envelope.ts";
 import { EdgebusError } from "./errors.ts";
@@ -63,6 +63,18 @@ async function transport<T>(doing: string, call: () => Promise<T>): Promise<T> {
     if (error instanceof EdgebusError) throw error;
     throw new EdgebusError("unavailable", `Cannot ${doing}: the transport failed (${String(error)})`, { cause: error });
   }
+}
+
+/** A send that timed out may still have landed: the error says how to be sure of exactly one delivery. */
+function mayHaveLanded(error: unknown, envelopes: readonly Envelope[]): unknown {
+  if (!(error instanceof EdgebusError) || error.code !== "unavailable") return error;
+  const ids = envelopes.slice(0, 3).map((e) => JSON.stringify(e.id)).join(", ");
+  const hint = envelopes.length === 1 ? `id ${ids}` : `ids ${ids}${envelopes.length > 3 ? ", …" : ""}`;
+  return new EdgebusError(
+    "unavailable",
+    `${error.message}. It may still have been sent: publish again with ${hint} to have it delivered once`,
+    { cause: error },
+  );
 }
 
 /** A shutdown flag with its listeners, one per running handler. */
@@ -144,6 +156,7 @@ export function createBus(options: BusOptions = {}): Bus {
       }))
       : drafts;
     const envelopes = checked.map((draft) => createEnvelope(draft, at, newId));
+    if (driver.publish) return await publishOwned(envelopes);
     const created = await transport(
       "store the events",
       () => store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow),
@@ -157,17 +170,18 @@ export function createBus(options: BusOptions = {}): Bus {
     } catch (error) {
       // Nothing may look published that the transport did not take: undo the new records.
       await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
-      // A send that timed out may still have landed: say how to be sure of exactly one delivery.
-      if (error instanceof EdgebusError && error.code === "unavailable") {
-        const ids = envelopes.slice(0, 3).map((e) => JSON.stringify(e.id)).join(", ");
-        const hint = envelopes.length === 1 ? `id ${ids}` : `ids ${ids}${envelopes.length > 3 ? ", …" : ""}`;
-        throw new EdgebusError(
-          "unavailable",
-          `${error.message}. It may still have been sent: publish again with ${hint} to have it delivered once`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw mayHaveLanded(error, envelopes);
+    }
+    return envelopes.map((e) => e.id);
+  }
+
+  /** Publishes through a driver that keeps the records itself: one write per event. */
+  async function publishOwned(envelopes: readonly Envelope[]): Promise<string[]> {
+    if (driver.autoStart) await bus.start();
+    try {
+      await transport("send the events", () => driver.publish!(envelopes));
+    } catch (error) {
+      throw mayHaveLanded(error, envelopes);
     }
     return envelopes.map((e) => e.id);
   }
@@ -207,7 +221,9 @@ export function createBus(options: BusOptions = {}): Bus {
     } as Publisher;
   }
 
-  const dispatch: Dispatch = createDispatch({ store, handlers, now, shutdown, publisherFor });
+  const dispatchDeps = { store, handlers, now, shutdown, publisherFor, registry: driver.registry };
+  const dispatch: Dispatch = createDispatch(dispatchDeps);
+  const runner = createRunner(dispatchDeps);
 
   const deadLetters: DeadLetters = {
     list(query = {}): Promise<Page<EventRecord>> {
@@ -215,6 +231,10 @@ export function createBus(options: BusOptions = {}): Bus {
       return store.list({ ...query, status: "dead" });
     },
     async replay(id: string): Promise<boolean> {
+      if (driver.replay) {
+        if (driver.autoStart) await bus.start();
+        return await transport(`replay "${id}"`, () => driver.replay!(id));
+      }
       const record = await store.get(id);
       if (!record || record.status !== "dead") return false;
       const at = now();
@@ -260,6 +280,7 @@ export function createBus(options: BusOptions = {}): Bus {
       assertTimeout(handlerTimeout, `handler "${id}"`);
       handlers.push({
         id,
+        pattern,
         matches,
         handler: handler as Handler,
         timeout: handlerTimeout,
@@ -277,6 +298,7 @@ export function createBus(options: BusOptions = {}): Bus {
       return items.length === 0 ? Promise.resolve([]) : publishDrafts(items);
     },
     async cancel(id: string): Promise<boolean> {
+      if (driver.publish) return await transport(`cancel "${id}"`, () => driver.cancel(id));
       const record = await store.get(id);
       if (!record || record.status !== "scheduled" || record.due <= now()) return false;
       await store.put({ ...record, status: "cancelled", updatedAt: now() });
@@ -302,7 +324,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
     start(): Promise<void> {
       if (stopping) return Promise.reject(new EdgebusError("stopped", "Cannot start: the bus is stopping or stopped"));
-      started ??= driver.start(dispatch);
+      started ??= driver.start(dispatch, runner);
       return started;
     },
     stop(stopOptions: StopOptions = {}): Promise<void> {

@@ -1,14 +1,26 @@
 import { parseAfter } from "./after.ts";
-import type { Dispatch, Envelope, EventRecord, HandlerResult, Outcome, RecordStore } from "./driver.ts";
+import type {
+  Dispatch,
+  Envelope,
+  EventRecord,
+  HandlerInfo,
+  HandlerRegistry,
+  HandlerResult,
+  HandlerRunner,
+  Outcome,
+  RecordStore,
+} from "./driver.ts";
 import { toRecord } from "./envelope.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
+import { compilePattern } from "./patterns.ts";
 import { runHandler, type Shutdown } from "./run_handler.ts";
 import type { Event, Handler, Publisher } from "./types.ts";
 
 /** A handler as the bus keeps it. */
 export interface Registered {
   readonly id: string;
+  readonly pattern: string;
   readonly matches: (name: string) => boolean;
   readonly handler: Handler;
   readonly timeout: number;
@@ -23,6 +35,10 @@ export interface DispatchDeps {
   readonly shutdown: Shutdown;
   /** A publisher whose events are caused by `event`. */
   readonly publisherFor: (event: Event) => Publisher;
+  /** The application's handlers across processes, when the driver knows them. */
+  readonly registry?: HandlerRegistry;
+  /** How long an event waits before it is offered again to a process that has a handler this one lacks, ms. */
+  readonly handOff?: number;
 }
 
 const FINAL = new Set(["done", "dead", "cancelled"]);
@@ -72,6 +88,71 @@ async function save(store: RecordStore, record: EventRecord, tries = 7): Promise
   }
 }
 
+/**
+ * Runs one handler once and says what became of it: `done`, `failed` with the time of its next
+ * attempt, or `dead` when it is out of attempts or threw a `NonRetriableError`.
+ */
+export async function runOne(
+  deps: DispatchDeps,
+  h: Registered,
+  envelope: Envelope,
+  previous: HandlerResult | undefined,
+): Promise<HandlerResult> {
+  return (await attempt(deps, h, envelope, previous)).result;
+}
+
+async function attempt(
+  deps: DispatchDeps,
+  h: Registered,
+  envelope: Envelope,
+  previous: HandlerResult | undefined,
+): Promise<{ result: HandlerResult; nonRetriable: boolean }> {
+  const event = toEvent(envelope);
+  const result = await runHandler({
+    handlerId: h.id,
+    handler: h.handler,
+    event,
+    timeout: h.timeout,
+    publisher: deps.publisherFor(event),
+    shutdown: deps.shutdown,
+  });
+  const finishedAt = deps.now();
+  const attempts = (previous?.attempts ?? 0) + 1;
+  if (result.ok) return { result: { status: "done", attempts, finishedAt }, nonRetriable: false };
+  const error = describeError(result.error);
+  const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
+  const nonRetriable = result.error instanceof NonRetriableError;
+  const retriable = !nonRetriable && canRetry(attempts, nextAt, envelope.time + envelope.delay, h.retry);
+  return {
+    result: retriable
+      ? { status: "failed", attempts, error, finishedAt, nextAt }
+      : { status: "dead", attempts, error, finishedAt },
+    nonRetriable,
+  };
+}
+
+/**
+ * The bus's handlers one at a time, for drivers that deliver per handler.
+ *
+ * @param deps the handlers, the clock and the shutdown signal
+ * @returns the runner
+ */
+export function createRunner(deps: DispatchDeps): HandlerRunner {
+  return {
+    get handlers(): HandlerInfo[] {
+      return deps.handlers.map(({ id, pattern }) => ({ id, pattern }));
+    },
+    async run(envelope, handlerId, previous) {
+      const h = deps.handlers.find((r) => r.id === handlerId);
+      if (!h) {
+        const error = { name: "EdgebusError", message: `No handler "${handlerId}" in this process` };
+        return { status: "failed", attempts: previous?.attempts ?? 0, error, nextAt: deps.now() + 1_000 };
+      }
+      return await runOne(deps, h, envelope, previous);
+    },
+  };
+}
+
 /** What one delivery's handlers did. */
 interface Run {
   readonly results: Record<string, HandlerResult>;
@@ -83,38 +164,52 @@ interface Run {
  * starts, so a crash part-way never re-runs a handler that already succeeded.
  */
 async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecord, due: Registered[]): Promise<Run> {
-  const { store, now, shutdown, publisherFor } = deps;
+  const { store } = deps;
   const results: Record<string, HandlerResult> = { ...record.handlers };
-  const event = toEvent(envelope);
-  const firstDue = record.time + record.delay;
   let nonRetriable = false;
   for (const [i, h] of due.entries()) {
-    const result = await runHandler({
-      handlerId: h.id,
-      handler: h.handler,
-      event,
-      timeout: h.timeout,
-      publisher: publisherFor(event),
-      shutdown,
-    });
-    const finishedAt = now();
-    const attempts = (results[h.id]?.attempts ?? 0) + 1;
-    if (result.ok) {
-      results[h.id] = { status: "done", attempts, finishedAt };
-      if (i < due.length - 1) {
-        await save(store, { ...record, status: "pending", handlers: results, updatedAt: finishedAt });
-      }
-      continue;
+    const run = await attempt(deps, h, envelope, results[h.id]);
+    const result = run.result;
+    nonRetriable ||= run.nonRetriable;
+    // After a NonRetriableError the event is dead: a later handler's failure is not retried.
+    results[h.id] = nonRetriable && result.status === "failed"
+      ? { status: "dead", attempts: result.attempts, error: result.error, finishedAt: result.finishedAt }
+      : result;
+    if (result.status === "done" && i < due.length - 1) {
+      await save(store, { ...record, status: "pending", handlers: results, updatedAt: result.finishedAt! });
     }
-    const error = describeError(result.error);
-    const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
-    nonRetriable ||= result.error instanceof NonRetriableError;
-    const retriable = !nonRetriable && canRetry(attempts, nextAt, firstDue, h.retry);
-    results[h.id] = retriable
-      ? { status: "failed", attempts, error, finishedAt, nextAt }
-      : { status: "dead", attempts, error, finishedAt };
   }
   return { results, nonRetriable };
+}
+
+/** Handlers another process has for this event, that this one lacks and that have not finished it. */
+async function missingElsewhere(
+  deps: DispatchDeps,
+  name: string,
+  results: Readonly<Record<string, HandlerResult>>,
+): Promise<HandlerInfo[]> {
+  if (!deps.registry) return [];
+  const local = new Set(deps.handlers.map((h) => h.id));
+  const known = await deps.registry.known();
+  return known.filter((h) =>
+    !local.has(h.id) && results[h.id]?.status !== "done" && results[h.id]?.status !== "dead" &&
+    compileMatcher(h.pattern)(name)
+  );
+}
+
+const matchers = new Map<string, (name: string) => boolean>();
+function compileMatcher(pattern: string): (name: string) => boolean {
+  let m = matchers.get(pattern);
+  if (!m) {
+    try {
+      m = compilePattern(pattern);
+    } catch {
+      m = () => false;
+    }
+    if (matchers.size > 1_000) matchers.clear();
+    matchers.set(pattern, m);
+  }
+  return m;
 }
 
 /**
@@ -125,15 +220,16 @@ async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecor
  * @returns the dispatch function drivers call
  */
 export function createDispatch(deps: DispatchDeps): Dispatch {
-  const { store, handlers, now } = deps;
+  const { store, handlers, now, handOff = 5_000 } = deps;
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
     if (existing && FINAL.has(existing.status)) return { status: "done" };
     const record: EventRecord = existing ??
       toRecord(envelope, "pending", 0, {}, now());
     const matching = handlers.filter((h) => h.matches(envelope.name));
+    const elsewhere = await missingElsewhere(deps, envelope.name, record.handlers);
     const started = now();
-    if (matching.length === 0) {
+    if (matching.length === 0 && elsewhere.length === 0) {
       await save(store, { ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
       return { status: "done" };
     }
@@ -147,9 +243,16 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
       record,
       dueHandlers(matching, record.handlers, started),
     );
-    const outcome = decide(matching, results, nonRetriable);
-    const at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
-    const status = outcome === "retry" ? "retrying" : outcome;
+    let outcome = decide(matching, results, nonRetriable);
+    let at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
+    if (elsewhere.length > 0 && outcome !== "dead") {
+      // Another process has a handler this one lacks: offer the event again rather than settle it.
+      const handBack = now() + handOff;
+      at = outcome === "retry" ? Math.min(at!, handBack) : handBack;
+      if (outcome === "done") outcome = "retry";
+    }
+    const failed = matching.some((h) => results[h.id]?.status === "failed");
+    const status = outcome === "retry" ? (failed ? "retrying" : "pending") : outcome;
     await save(store, toRecord(record, status, envelope.attempt, results, now(), at));
     if (at === undefined) return { status: outcome === "dead" ? "dead" : "done" };
     return { status: "retry", at, envelope: { ...envelope, attempt: envelope.attempt + 1, due: at } };

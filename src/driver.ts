@@ -102,6 +102,42 @@ export type Outcome =
 /** Runs an envelope's handlers, saves their results and says what the driver should do next. */
 export type Dispatch = (envelope: Envelope, signal?: AbortSignal) => Promise<Outcome>;
 
+/** A handler as the application knows it: its id and the name or pattern it takes. */
+export interface HandlerInfo {
+  /** The handler's id, unique in the application. */
+  readonly id: string;
+  /** The event name or pattern it handles (`user.joined`, `user.*`, `billing.>`). */
+  readonly pattern: string;
+}
+
+/**
+ * Runs one handler of this process at a time, for drivers that deliver per handler (NATS: one
+ * durable consumer per handler id, shared by every process that has the handler).
+ */
+export interface HandlerRunner {
+  /** The handlers this process has, in registration order. */
+  readonly handlers: readonly HandlerInfo[];
+  /**
+   * Runs one handler for an envelope under its timeout and retry policy. `previous` is what
+   * the handler did with this event before (its attempts count on). Never rejects: a failure
+   * is a result with status `failed` (and `nextAt`) or `dead`.
+   */
+  run(envelope: Envelope, handlerId: string, previous?: HandlerResult): Promise<HandlerResult>;
+}
+
+/**
+ * The handlers of every process of an application, for drivers whose processes share one
+ * queue (Cloudflare: two Worker versions during a gradual deployment). The bus never settles
+ * an event as having no handler, or as done, while a handler it lacks is known here: it hands
+ * the event back to the transport so that a process that has the handler takes it.
+ */
+export interface HandlerRegistry {
+  /** Says that this process has these handlers (the driver refreshes it while it runs). */
+  announce(handlers: readonly HandlerInfo[]): Promise<void>;
+  /** The handlers some process of the application announced recently. */
+  known(): Promise<readonly HandlerInfo[]>;
+}
+
 /**
  * A transport. The bus hands it envelopes with `send`; the driver delivers each one when due
  * by calling the `dispatch` given to `start`, and maps the outcome onto its transport (ack,
@@ -116,8 +152,23 @@ export interface Driver {
   send(envelopes: readonly Envelope[]): Promise<void>;
   /** Removes a scheduled envelope before delivery, when the transport can; true if removed. */
   cancel(id: string): Promise<boolean>;
-  /** Begins delivering to `dispatch`. */
-  start(dispatch: Dispatch): Promise<void>;
+  /**
+   * Begins delivering: to `dispatch` (every handler of an event in one call), or, for a driver
+   * that delivers per handler, to `runner`.
+   */
+  start(dispatch: Dispatch, runner?: HandlerRunner): Promise<void>;
+  /**
+   * For drivers that keep the record themselves (NATS: the published message is the record's
+   * first version): stores and schedules new events in one write each, answering per envelope
+   * true when published and false when its id was already published and is still kept. When
+   * present the bus calls it instead of `store.create` and `send`; `cancel` must then mark the
+   * event cancelled for every handler, and `replay` run a dead letter's failed handlers again.
+   */
+  publish?(envelopes: readonly Envelope[]): Promise<boolean[]>;
+  /** With `publish`: runs a dead letter's failed handlers again, or an event no handler had; false when it is neither. */
+  replay?(id: string): Promise<boolean>;
+  /** Where an application's handlers are known across processes (see {@linkcode HandlerRegistry}). */
+  readonly registry?: HandlerRegistry;
   /** Stops taking new deliveries, waits for those under way, and closes. */
   stop(): Promise<void>;
 }
