@@ -221,7 +221,8 @@ export function createBus(options: BusOptions = {}): Bus {
     } as Publisher;
   }
 
-  const dispatchDeps = { store, handlers, now, shutdown, publisherFor, registry: driver.registry };
+  const added = new Set<(handler: { id: string; pattern: string }) => void>();
+  const dispatchDeps = { store, handlers, now, shutdown, publisherFor, registry: driver.registry, added };
   const dispatch: Dispatch = createDispatch(dispatchDeps);
   const runner = createRunner(dispatchDeps);
 
@@ -286,6 +287,7 @@ export function createBus(options: BusOptions = {}): Bus {
         timeout: handlerTimeout,
         retry: resolveRetry(opts.retry, retry),
       });
+      for (const listener of added) listener({ id, pattern });
       return bus;
     },
     publish: publisherFor().publish,
@@ -312,6 +314,14 @@ export function createBus(options: BusOptions = {}): Bus {
     },
     deadLetters,
     handleBatch(messages: readonly BatchMessage[]): Promise<BatchResult> {
+      if (driver.publish) {
+        return Promise.reject(
+          new EdgebusError(
+            "invalid_option",
+            "Cannot run handleBatch on this driver: it delivers events itself to the processes that call bus.start()",
+          ),
+        );
+      }
       const run = handleBatch(messages, {
         dispatch,
         concurrency: batchConcurrency,

@@ -37,6 +37,8 @@ export interface DispatchDeps {
   readonly publisherFor: (event: Event) => Publisher;
   /** The application's handlers across processes, when the driver knows them. */
   readonly registry?: HandlerRegistry;
+  /** Listeners told of handlers added later. */
+  readonly added?: Set<(handler: HandlerInfo) => void>;
   /** How long an event waits before it is offered again to a process that has a handler this one lacks, ms. */
   readonly handOff?: number;
 }
@@ -149,6 +151,9 @@ export function createRunner(deps: DispatchDeps): HandlerRunner {
         return { status: "failed", attempts: previous?.attempts ?? 0, error, nextAt: deps.now() + 1_000 };
       }
       return await runOne(deps, h, envelope, previous);
+    },
+    onAdd(listener) {
+      deps.added?.add(listener);
     },
   };
 }

@@ -123,6 +123,8 @@ export interface HandlerRunner {
    * is a result with status `failed` (and `nextAt`) or `dead`.
    */
   run(envelope: Envelope, handlerId: string, previous?: HandlerResult): Promise<HandlerResult>;
+  /** Calls `listener` with each handler added from now on (`bus.on` after `bus.start`). */
+  onAdd(listener: (handler: HandlerInfo) => void): void;
 }
 
 /**

@@ -1,17 +1,6 @@
 import { compilePattern, type EventRecord, type ListPosition, type ListQuery } from "../../mod.ts";
 import type { SqlStorageLike } from "./platform.ts";
 
-/** The schema of a records shard: the records, and the bodies too large for a queue message. */
-export const RECORDS_SCHEMA: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY, time INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-    updated INTEGER NOT NULL, data TEXT NOT NULL)`,
-  "CREATE INDEX IF NOT EXISTS records_by_time ON records (time DESC, id DESC)",
-  "CREATE INDEX IF NOT EXISTS records_by_status ON records (status, time DESC, id DESC)",
-  "CREATE INDEX IF NOT EXISTS records_by_age ON records (status, updated)",
-  "CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, envelope TEXT NOT NULL, created INTEGER NOT NULL)",
-];
-
 /** Where a page starts: after this publish time and id, newest first (the core's cursor position). */
 export type Position = ListPosition;
 
@@ -25,14 +14,15 @@ const SCAN = 256;
  */
 export function upsertRecord(sql: SqlStorageLike, record: EventRecord): void {
   sql.exec(
-    `INSERT INTO records (id, time, name, status, updated, data) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO records (id, time, name, status, updated, due, data) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET time = excluded.time, name = excluded.name, status = excluded.status,
-       updated = excluded.updated, data = excluded.data`,
+       updated = excluded.updated, due = excluded.due, data = excluded.data`,
     record.id,
     record.time,
     record.name,
     record.status,
     record.updatedAt,
+    record.due,
     JSON.stringify(record),
   );
 }

@@ -1,23 +1,31 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { type Dispatch, type Envelope, readEnvelope } from "../../mod.ts";
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import { compilePattern, type Envelope, type HandlerResult, type HandlerRunner, readEnvelope } from "../../mod.ts";
+import { deadSubject, keyToken, type Names } from "./names.ts";
+import { readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
+import { publishRetry } from "./publish.ts";
 import type { ConsumerSpec } from "./setup.ts";
-import { GROUP_HEADER } from "./publish.ts";
 
 /** What the pull loops need. */
 export interface ConsumeDeps {
-  readonly dispatch: Dispatch;
-  readonly group: string;
+  readonly names: Names;
+  readonly runner: HandlerRunner;
+  /** Handler key to this process's handler id. */
+  readonly ids: ReadonlyMap<string, string>;
   /** Events handled at once by this process, over all its consumers. */
   readonly concurrency: number;
   /** The consumers' ack wait, ms; a running handler says it is still working well before. */
   readonly ackWait: number;
+  /** A retry due within this many ms is a delayed redelivery; later ones go through the schedule. */
+  readonly lead: number;
+  /** ms to wait for JetStream to acknowledge a write. */
+  readonly timeout: number;
   readonly now: () => number;
-  /** Publishes the envelope of a retry, for this group only. */
-  readonly retry: (envelope: Envelope) => Promise<void>;
 }
 
 /** Pull loops over this process's consumers. */
 export interface Consumption {
+  /** Starts pulling from more consumers (a handler added while running). */
+  add(specs: readonly ConsumerSpec[]): Promise<void>;
   /** Takes no more messages, waits for those being handled, and returns. */
   stop(): Promise<void>;
 }
@@ -42,55 +50,106 @@ function slots(size: number) {
   };
 }
 
-/**
- * Handles one message: holds back early arrivals with a delayed nak, skips retries of other
- * groups, runs `dispatch` while telling the server the handler is still
- * working, then acks (done, dead) or publishes the next attempt and acks (retry).
- */
-async function handle(msg: JsMsg, deps: ConsumeDeps): Promise<void> {
-  const envelope = readEnvelope(msg.string());
-  if (!envelope) return msg.term(); // not an edgebus event: never redeliver it
-  const group = msg.headers?.get(GROUP_HEADER);
-  if (group && group !== deps.group) return msg.ack();
-  const early = envelope.due - deps.now();
-  if (early > 2) return msg.nak(early);
-  const beat = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
-  try {
-    const outcome = await deps.dispatch(envelope);
-    if (outcome.status === "retry") await deps.retry(outcome.envelope);
-    msg.ack();
-  } catch {
-    // The store or NATS failed mid-way: let the message come back a little later.
-    msg.nak(1_000);
-  } finally {
-    clearInterval(beat);
-  }
+const NONE: Versioned = { value: undefined, seq: 0 };
+const encoder = new TextEncoder();
+
+/** One handler's consumer on one stream, ready to handle messages. */
+interface Lane {
+  readonly spec: ConsumerSpec;
+  readonly retries: boolean;
+  readonly matches: (name: string) => boolean;
 }
 
 /**
- * Starts one pull loop per consumer; each message is handled on its own, at most
- * `concurrency` at once in this process.
+ * Whether this delivery should run the handler, given what the handler did before: not when
+ * it finished, and not when its next attempt was sent on its own retry subject.
+ */
+function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number, lead: number): boolean {
+  if (!previous) return true;
+  if (previous.status !== "failed") return false;
+  return lane.retries || (previous.nextAt ?? 0) <= now + lead;
+}
+
+/**
+ * Handles one message for one handler: holds back early arrivals with a delayed nak, reads the
+ * event's outcome (a first delivery of an event published without delay has none to read),
+ * runs the handler while telling the server it is still working, then saves its result:
+ * a retry soon is a delayed nak, a later one a message on the handler's retry subject.
+ */
+async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamClient, jsm: JetStreamManager) {
+  const { names, now, lead } = deps;
+  const envelope = readEnvelope(msg.string());
+  if (!envelope) return msg.term(); // not an edgebus event: never redeliver it
+  if (!lane.retries && !lane.matches(envelope.name)) return msg.ack();
+  const early = envelope.due - now();
+  if (early > 2) return msg.nak(early);
+  const key = lane.spec.key;
+  const first = !lane.retries && envelope.delay === 0 && msg.info.deliveryCount === 1;
+  let known = first ? NONE : await readOutcome(jsm, names, envelope.id);
+  if (known.value?.cancelled !== undefined) return msg.ack();
+  if (envelope.delay > 0 && known.value?.started === undefined) {
+    // A delayed event can be cancelled until a handler starts: the start and a cancel are two
+    // compare-and-sets on one subject, so exactly one of them wins.
+    let cancelled = false;
+    const at = now();
+    await updateOutcome(js, jsm, names, envelope.id, (cur) => {
+      cancelled = cur?.cancelled !== undefined;
+      return cancelled || cur?.started !== undefined ? undefined : { ...cur, handlers: cur?.handlers ?? {}, started: at };
+    }, known);
+    if (cancelled) return msg.ack();
+    known = await readOutcome(jsm, names, envelope.id); // the version to write the result over
+  }
+  const previous = known.value?.handlers[key];
+  if (!shouldRun(lane, previous, now(), lead)) return msg.ack();
+  const attempt = (previous?.attempts ?? 0) + 1;
+  const beat = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
+  let result: HandlerResult;
+  try {
+    result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+  } finally {
+    clearInterval(beat);
+  }
+  const wait = result.status === "failed" ? (result.nextAt ?? now()) - now() : 0;
+  if (result.status === "failed" && wait > lead) {
+    const next: Envelope = { ...envelope, attempt: attempt + 1, due: result.nextAt! };
+    await publishRetry(js, names, next, key, `${envelope.id}:${keyToken(key)}:${attempt + 1}`, {
+      now: now(),
+      lead,
+      timeout: deps.timeout,
+    });
+  }
+  const outcome = await updateOutcome(js, jsm, names, envelope.id, (cur) => withResult(cur, key, result), known);
+  if (result.status === "dead" && outcome) {
+    const dead = { ...envelope, attempt, status: "dead", handlers: outcome.handlers, updatedAt: now() };
+    await js.publish(deadSubject(names, envelope.id), encoder.encode(JSON.stringify(dead)), { timeout: deps.timeout });
+  }
+  if (result.status === "failed" && wait <= lead) msg.nak(Math.max(0, wait));
+  else msg.ack();
+}
+
+/**
+ * Starts one pull loop per consumer of this process's handlers; each message is handled on its
+ * own, at most `concurrency` at once in this process.
  *
  * @param js the JetStream client
+ * @param jsm the JetStream manager
  * @param specs the consumers, already created
- * @param deps dispatch and the rest
+ * @param deps the runner and the rest
  * @returns the running loops
  */
 export async function startConsumers(
   js: JetStreamClient,
+  jsm: JetStreamManager,
   specs: readonly ConsumerSpec[],
   deps: ConsumeDeps,
 ): Promise<Consumption> {
   const limit = slots(deps.concurrency);
   const running = new Set<Promise<void>>();
   let stopping = false;
-  const streams: ConsumerMessages[] = [];
-  for (const spec of specs) {
-    const consumer = await js.consumers.get(spec.stream, spec.durable);
-    streams.push(await consumer.consume({ max_messages: Math.min(deps.concurrency, 256) }));
-  }
+  const streams: { messages: ConsumerMessages; lane: Lane }[] = [];
+  const loops: Promise<void>[] = [];
 
-  const pull = async (messages: ConsumerMessages): Promise<void> => {
+  const pull = async ({ messages, lane }: { messages: ConsumerMessages; lane: Lane }): Promise<void> => {
     for await (const msg of messages) {
       // Buffered messages that arrive while stopping go back at once for another process.
       if (stopping) {
@@ -103,19 +162,35 @@ export async function startConsumers(
         msg.nak();
         continue;
       }
-      const job = handle(msg, deps).catch(() => {}).finally(() => {
+      const job = handle(msg, lane, deps, js, jsm).catch(() => {
+        // NATS failed mid-way: let the message come back a little later.
+        msg.nak(1_000);
+      }).finally(() => {
         limit.give();
         running.delete(job);
       });
       running.add(job);
     }
   };
-  const loops = streams.map((s) => pull(s));
+  const add = async (more: readonly ConsumerSpec[]): Promise<void> => {
+    for (const spec of more) {
+      const matches = compilePattern(spec.pattern);
+      for (const retries of [false, true]) {
+        const consumer = await js.consumers.get(spec.route.stream, retries ? spec.retries : spec.events);
+        const messages = await consumer.consume({ max_messages: Math.min(deps.concurrency, 256), expires: 5_000 });
+        const stream = { messages, lane: { spec, retries, matches } };
+        streams.push(stream);
+        loops.push(pull(stream));
+      }
+    }
+  };
+  await add(specs);
 
   return {
+    add,
     async stop() {
       stopping = true;
-      for (const s of streams) s.stop();
+      for (const s of streams) s.messages.stop();
       await Promise.all(loops);
       while (running.size > 0) await Promise.all([...running]);
     },

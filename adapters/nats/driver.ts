@@ -1,14 +1,17 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Driver, EdgebusError, type Envelope } from "../../mod.ts";
+import { type Driver, EdgebusError, type Envelope, type HandlerInfo, type HandlerRunner } from "../../mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
-import { deriveNames } from "./names.ts";
-import { publishAll, publishCancel } from "./publish.ts";
+import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
+import { readOutcome, updateOutcome } from "./outcome.ts";
+import { publishAll, publishRetry } from "./publish.ts";
+import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
-import { consumerSpecs, ensureConsumer, ensureStreams } from "./setup.ts";
-import { natsStore, withJs } from "./store.ts";
+import { consumerSpecs, ensureConsumers, ensureStreams, handlerKey } from "./setup.ts";
+import { natsStore, readParts, type WithJs, withJs } from "./store.ts";
+import { buildRecord } from "./record.ts";
 
 /** Options of {@linkcode natsDriver}. */
 export interface NatsDriverOptions {
@@ -16,34 +19,30 @@ export interface NatsDriverOptions {
   readonly servers?: string | readonly string[];
   /** Opens the connection instead of `wsconnect`, such as `connect` from `@nats-io/transport-node`. */
   readonly connect?: ConnectFn;
-  /** Subject prefix and stream name prefix (upper-cased). @default {"edgebus"} */
+  /** Subject prefix and stream name prefix (upper-cased): one application's events, records and handlers. @default {"edgebus"} */
   readonly prefix?: string;
   /**
-   * The consumer group: processes of one group share events; each group gets every event and
-   * keeps its own records (`bus.get`, `bus.list` and dead letters answer for this group).
+   * Names this service's handlers apart from another service's with the same handler ids: a
+   * handler's key is `<group>:<id>` (just `<id>` in the default group). Every process that has
+   * a handler with the same key shares that handler's work; each handler gets every event it
+   * matches. Records are the application's, whatever the group.
    * @default {"default"}
    */
   readonly group?: string;
   /** Extra event streams, by stream name, with the event name patterns routed to each. @default {{}} */
   readonly routes?: Readonly<Record<string, readonly string[]>>;
-  /** The event names (patterns) this process consumes. @default {[">"]} */
-  readonly consume?: readonly string[];
   /** Whether this process takes part in scheduling delayed events. @default {true} */
   readonly scheduler?: boolean;
   /** Stream storage. @default {"file"} */
   readonly storage?: "file" | "memory";
-  /** JetStream's `duplicate_window` for publishes, ms. @default {120000} */
+  /** JetStream's `duplicate_window` for publishes, ms (ids are deduplicated for as long as events are kept, beyond it). @default {120000} */
   readonly duplicateWindow?: number;
   /**
-   * How long an event stays in its event stream, delivered or not, ms. A group whose processes
-   * are all down for longer misses the events that expired meanwhile; a group created later
-   * receives the events still kept. (Interest retention would keep less, but on nats-server 2.9
-   * it lost acknowledged publishes across a server restart in our tests.)
-   * @default {604800000} (7 days)
+   * How long an event and its record stay, ms, finished or not; dead letters stay until replayed
+   * or deleted. Keep it longer than the retry policy's `maxAge`.
+   * @default {1296000000} (15 days)
    */
   readonly eventsMaxAge?: number;
-  /** How long records stay, ms; 0 keeps them (and dead letters) until deleted. @default {0} */
-  readonly recordsMaxAge?: number;
   /** ms before an unacknowledged event is redelivered; running handlers extend it. @default {30000} */
   readonly ackWait?: number;
   /** Events handled at once by this process. @default {64} */
@@ -52,8 +51,10 @@ export interface NatsDriverOptions {
   readonly timeout?: number;
   /** ms between scheduler rounds. @default {250} */
   readonly tick?: number;
-  /** ms a scheduler's lease lasts without renewal; another process takes over after it. @default {5000} */
+  /** ms a scheduler's lease lasts without renewal; another process takes over after it. @default {750} */
   readonly leaseTtl?: number;
+  /** ms a process reuses what it read of the application's handlers (for statuses). @default {1000} */
+  readonly registryTtl?: number;
   /** More nats.js `ConnectionOptions` (auth, TLS, reconnect), passed to `connect`. @default {{}} */
   readonly connection?: Readonly<Record<string, unknown>>;
   /** The clock. @default {Date.now} */
@@ -75,9 +76,12 @@ const SCHEDULER_LEAD = 2_000;
 
 /**
  * A driver over NATS JetStream, for Deno, Bun and Node (with a `WebSocket`, or an injected TCP
- * connect). Events, delayed events, records and dead letters all live in JetStream, so any
- * number of processes can publish, consume, schedule and list. Call `bus.start()` in the
- * processes that run handlers.
+ * connect). Handlers, not processes, consume: each handler has one durable consumer per event
+ * stream, shared by every process that registers it, so a process only receives events for
+ * handlers it has. A publish is one acknowledged write (the event's first version, which is
+ * also its record's); handlers write their results as they finish, and any process reads the
+ * whole record. Call `bus.start()` in the processes that run handlers; publish-only processes
+ * skip it (and still call `bus.stop()` to close the connection).
  *
  * @param options servers, names, group and limits
  * @returns the driver
@@ -88,8 +92,8 @@ const SCHEDULER_LEAD = 2_000;
  * import { createBus } from "edgebus";
  * import { natsDriver } from "edgebus/nats";
  *
- * const bus = createBus({ driver: natsDriver({ servers: "ws://127.0.0.1:8080", group: "mailer" }) });
- * bus.on("user.joined", (event) => console.log("welcome", event.body));
+ * const bus = createBus({ driver: natsDriver({ servers: "ws://127.0.0.1:8080" }) });
+ * bus.on("user.joined", { id: "welcome-email" }, (event) => console.log("welcome", event.body));
  * await bus.start();
  * await bus.publish("user.joined", { after: "1 day" }, { user_id: "2b6m" });
  * ```
@@ -100,24 +104,22 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     prefix = "edgebus",
     group = "default",
     routes = {},
-    consume = [">"],
     scheduler: schedules = true,
     ackWait = 30_000,
     concurrency = 64,
     timeout = 5_000,
     tick = 250,
-    leaseTtl = 5_000,
+    leaseTtl = 750,
+    registryTtl = 1_000,
     now = Date.now,
   } = options;
-  assertPositive({ ackWait, concurrency, timeout, tick, leaseTtl });
+  assertPositive({ ackWait, concurrency, timeout, tick, leaseTtl, registryTtl });
   const connect = chooseConnect(options.connect);
   const names = deriveNames(prefix, group, routes);
-  const specs = consumerSpecs(names, consume);
   const settings = {
     storage: options.storage ?? "file",
     duplicateWindow: options.duplicateWindow ?? 120_000,
-    eventsMaxAge: options.eventsMaxAge ?? 7 * 86_400_000,
-    recordsMaxAge: options.recordsMaxAge ?? 0,
+    eventsMaxAge: options.eventsMaxAge ?? 15 * 86_400_000,
   };
   let ready = false;
   const setUp = async (nc: NatsConnection): Promise<void> => {
@@ -128,57 +130,156 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   const link = createLink(connect, {
     servers: [servers].flat() as string[],
     timeout,
-    name: `edgebus-${group}`,
+    name: `edgebus-${prefix}-${group}`,
     // A service outlives server restarts: keep reconnecting, publishes still time out meanwhile.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     ...options.connection,
   } as NatsConnectOptions, setUp);
   const js = withJs(link.use);
-  const store = natsStore(names, js);
-  const owner = `${group}-${crypto.randomUUID()}`;
+  const registry = createRegistry(registryTtl, now);
+  const store = natsStore(names, js, registry, now);
+  const owner = `${prefix}-${group}-${crypto.randomUUID()}`;
+  const timing = () => ({ now: now(), lead: DIRECT_LEAD, timeout });
   let consumption: Consumption | undefined;
   let scheduler: Scheduler | undefined;
+  let stopping = false;
+  let pendingAdds: Promise<void> = Promise.resolve();
 
-  const send = (envelopes: readonly Envelope[], group?: string): Promise<void> =>
-    js((client, jsm) => publishAll(client, jsm, names, envelopes, { now: now(), lead: DIRECT_LEAD, timeout, group }))
-      .catch((error) => {
-        const what = envelopes.length === 1 ? `"${envelopes[0].name}"` : `${envelopes.length} events`;
-        throw unavailable(`publish ${what}`, error);
-      });
+  const publish = (envelopes: readonly Envelope[]): Promise<boolean[]> =>
+    // A handler this process added just before publishing takes the event: its consumer first.
+    pendingAdds.then(() => js((client, jsm) => publishAll(client, jsm, names, envelopes, timing()))).catch((error) => {
+      const what = envelopes.length === 1 ? `"${envelopes[0].name}"` : `${envelopes.length} events`;
+      throw unavailable(`publish ${what}`, error);
+    });
 
   return {
     store,
-    send: (envelopes) => send(envelopes),
-    async cancel(id) {
-      // The bus has marked the record cancelled, which stops this group; the rest must be told.
-      const record = await store.get(id);
-      const scheduled = record !== undefined && record.due - record.time > DIRECT_LEAD;
-      await link.use((nc) => publishCancel(nc, names, id, scheduled ? record.due : undefined, timeout)).catch((e) => {
-        throw unavailable(`cancel "${id}"`, e);
-      });
-      return scheduled;
+    publish,
+    async send(envelopes) {
+      await publish(envelopes);
     },
-    async start(dispatch) {
+    cancel: (id) => js((client, jsm) => cancelEvent(client, jsm, names, registry, id, now)),
+    replay: (id) => js((client, jsm) => replayEvent(client, jsm, names, registry, id, now, timing)),
+    async start(_dispatch, runner?: HandlerRunner) {
       const nc = await link.get();
       const jsm = await jetstreamManager(nc, { checkAPI: false });
-      await Promise.all(specs.map((s) => ensureConsumer(jsm, s, ackWait, Math.max(1_000, concurrency * 20))));
-      consumption = await startConsumers(jetstream(nc), specs, {
-        dispatch,
-        group,
-        concurrency,
-        ackWait,
-        now,
-        retry: (envelope) => send([envelope], group),
-      });
+      const ids = new Map<string, string>();
+      const consumersOf = async (list: readonly HandlerInfo[]) => {
+        for (const h of list) ids.set(handlerKey(group, h.id), h.id);
+        const specs = consumerSpecs(names, list.map((h) => ({ handler: handlerKey(group, h.id), pattern: h.pattern })));
+        await Promise.all(specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20))));
+        registry.refresh();
+        return specs;
+      };
+      const specs = await consumersOf(runner?.handlers ?? []);
+      if (runner) {
+        consumption = await startConsumers(jetstream(nc), jsm, specs, {
+          names,
+          runner,
+          ids,
+          concurrency,
+          ackWait,
+          lead: DIRECT_LEAD,
+          timeout,
+          now,
+        });
+        // Handlers added after start() (bus.on later) get their consumers in order.
+        let chain = Promise.resolve();
+        runner.onAdd((h) => {
+          chain = chain.then(async () => {
+            if (!stopping) await consumption?.add(await consumersOf([h]));
+          }).catch(() => {});
+          pendingAdds = chain;
+        });
+      }
       if (schedules) {
-        scheduler = startScheduling(nc, { names, js, now, owner, tick, leaseTtl, lead: SCHEDULER_LEAD });
+        scheduler = startScheduling({ names, js, now, owner, tick, leaseTtl, lead: SCHEDULER_LEAD });
       }
     },
     async stop() {
+      stopping = true;
+      await pendingAdds;
       await consumption?.stop();
       await scheduler?.stop();
       await link.close();
     },
   };
 }
+
+/**
+ * Cancels an event for every handler: its outcome says so, which consumers and the scheduler
+ * read before they run or move it. False when it is unknown, already ran (a handler has a
+ * result), was published without a delay (under way at once) or is cancelled already.
+ */
+async function cancelEvent(
+  client: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  registry: Registry,
+  id: string,
+  now: () => number,
+): Promise<boolean> {
+  const parts = await readParts(jsm, names, id);
+  const envelope = parts.event?.envelope ?? parts.delayed;
+  if (!envelope || envelope.delay === 0) return false;
+  const record = buildRecord(parts, await registry.handlers(jsm, routeOf(names, envelope.name).stream), now());
+  if (!record || (record.status !== "scheduled" && record.status !== "pending")) return false;
+  if (Object.keys(record.handlers).length > 0) return false;
+  const known = await readOutcome(jsm, names, id);
+  const written = await updateOutcome(
+    client,
+    jsm,
+    names,
+    id,
+    (cur) =>
+      cur && (cur.cancelled !== undefined || cur.started !== undefined || Object.keys(cur.handlers).length > 0)
+        ? undefined
+        : { handlers: {}, cancelled: now(), envelope },
+    known,
+  );
+  return written !== undefined;
+}
+
+/**
+ * Runs a dead letter's failed handlers again with fresh attempts (or, for an event no handler
+ * took, every handler now registered for its name): one message each on the handler's retry
+ * subject, after its result is cleared.
+ */
+async function replayEvent(
+  client: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  registry: Registry,
+  id: string,
+  now: () => number,
+  timing: () => { now: number; lead: number; timeout: number },
+): Promise<boolean> {
+  const parts = await readParts(jsm, names, id);
+  const envelope = parts.event?.envelope ?? parts.dead ?? parts.delayed;
+  if (!envelope) return false;
+  registry.refresh();
+  const known = await registry.handlers(jsm, routeOf(names, envelope.name).stream);
+  const record = buildRecord(parts, known, now());
+  if (!record) return false;
+  let again: string[];
+  if (record.status === "dead") {
+    again = Object.entries(record.handlers).filter(([, r]) => r.status !== "done").map(([k]) => k);
+  } else if (record.noHandler) {
+    again = known.filter((h) => h.matches(envelope.name)).map((h) => h.key);
+  } else return false;
+  if (again.length === 0) return false;
+  await updateOutcome(client, jsm, names, id, (cur) => {
+    const handlers = { ...cur?.handlers };
+    for (const k of again) delete handlers[k];
+    return { ...cur, handlers };
+  });
+  const at = now();
+  const { name, body, time, delay, correlationId, causationId, origin } = envelope;
+  const fresh: Envelope = { id, name, body, time, delay, due: at, attempt: 1, correlationId, causationId, origin };
+  await Promise.all(again.map((k) => publishRetry(client, names, fresh, k, `${id}:${keyToken(k)}:replay:${at}`, timing())));
+  await jsm.streams.purge(names.deadStream, { filter: deadSubject(names, id) });
+  return true;
+}
+
+export type { WithJs };

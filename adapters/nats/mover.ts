@@ -1,8 +1,12 @@
 import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { headers as makeHeaders } from "@nats-io/nats-core";
+import type { Envelope } from "../../mod.ts";
+import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { nextMessage } from "./messages.ts";
-import { bucketSubject, type Names } from "./names.ts";
-import { CANCEL_HEADER, DUE_HEADER, GROUP_HEADER, ID_HEADER, MSG_ID_HEADER, SUBJECT_HEADER } from "./publish.ts";
+import { bucketSubject, delayedSubject, type Names } from "./names.ts";
+import { readOutcome } from "./outcome.ts";
+import { DUE_HEADER, ID_HEADER, MOVED_HEADER, MSG_ID_HEADER, SUBJECT_HEADER } from "./publish.ts";
+import { lastOn } from "./store.ts";
 
 /** What moving a bucket needs. */
 export interface MoverDeps {
@@ -22,8 +26,6 @@ export interface Mover {
    * the bucket purged of what was read.
    */
   read(client: JetStreamClient, jsm: JetStreamManager, bucket: number): Promise<{ settled: Promise<void> }>;
-  /** Forgets a held event that was cancelled. */
-  drop(id: string): void;
   /** Drops the moves still waiting: their bucket stays unpurged for the next lease holder. */
   cancelAll(): void;
 }
@@ -37,10 +39,10 @@ interface Held {
 }
 
 /**
- * Makes the bucket mover. A bucket is read in one pass and its events held until the pass ends
- * (or a memory bound is reached), so that a cancellation mark later in the same bucket drops
- * them; events due within the scheduler's lead then wait in timers, so they arrive on time
- * without a redelivery. Everything further out stays in JetStream.
+ * Makes the bucket mover. A bucket is read in one pass (up to a memory bound); events due within
+ * the scheduler's lead then wait in timers, so they arrive on time without a redelivery, and
+ * each is checked for a cancellation just before it moves. Everything further out stays in
+ * JetStream.
  *
  * @param deps names, clock and the memory bounds
  * @returns the mover
@@ -53,24 +55,44 @@ export function createMover(deps: MoverDeps): Mover {
     if (byId.get(h.id) === h) byId.delete(h.id);
   };
 
-  const move = async (client: JetStreamClient, msg: StoredMsg): Promise<void> => {
-    const h = makeHeaders();
-    const group = msg.header.get(GROUP_HEADER);
-    if (group) h.set(GROUP_HEADER, group);
-    // The same Nats-Msg-Id as any earlier attempt of this move: the stream drops a repeat.
-    await client.publish(msg.header.get(SUBJECT_HEADER), msg.data, {
-      msgID: msg.header.get(MSG_ID_HEADER),
-      headers: h,
-    });
+  /** Whether the event was cancelled, or this message is a duplicate of another first version. */
+  const stale = async (jsm: JetStreamManager, msg: StoredMsg, retry: boolean): Promise<boolean> => {
+    const id = msg.header.get(ID_HEADER);
+    const [outcome, first] = await Promise.all([
+      readOutcome(jsm, names, id),
+      retry ? undefined : lastOn(jsm, names.delayedStream, delayedSubject(names, id)),
+    ]);
+    if (outcome.value?.cancelled !== undefined) return true;
+    // No first version: the publisher stopped between its two writes, and the event is still due.
+    return first !== undefined && first.json<Envelope>().time !== msg.json<Envelope>().time;
   };
 
-  const arm = (client: JetStreamClient, h: Held): Promise<void> =>
+  const move = async (client: JetStreamClient, jsm: JetStreamManager, msg: StoredMsg): Promise<void> => {
+    const target = msg.header.get(SUBJECT_HEADER);
+    const retry = target.startsWith(`${names.prefix}.re.`);
+    if (await stale(jsm, msg, retry)) return;
+    const h = makeHeaders();
+    h.set(MOVED_HEADER, "1");
+    // The same Nats-Msg-Id as any earlier attempt of this move: the stream drops a repeat, and an
+    // event's subject takes one message, whatever the window.
+    try {
+      await client.publish(target, msg.data, {
+        msgID: msg.header.get(MSG_ID_HEADER),
+        headers: h,
+        expect: retry ? undefined : { lastSubjectSequence: 0 },
+      });
+    } catch (error) {
+      if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;
+    }
+  };
+
+  const arm = (client: JetStreamClient, jsm: JetStreamManager, h: Held): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const fire = (): void => {
         h.timer = undefined;
         forget(h);
         if (h.dropped) resolve();
-        else move(client, h.msg).then(resolve, reject);
+        else move(client, jsm, h.msg).then(resolve, reject);
       };
       h.settle = (error) => {
         clearTimeout(h.timer);
@@ -84,12 +106,6 @@ export function createMover(deps: MoverDeps): Mover {
       else fire();
     });
 
-  const drop = (id: string): void => {
-    const h = byId.get(id);
-    if (!h) return;
-    h.dropped = true;
-    h.settle?.();
-  };
 
   return {
     async read(client, jsm, bucket) {
@@ -99,7 +115,7 @@ export function createMover(deps: MoverDeps): Mover {
       let batch: Held[] = [];
       let bytes = 0;
       const flush = (): void => {
-        for (const h of batch) moves.push(arm(client, h));
+        for (const h of batch) moves.push(arm(client, jsm, h));
         batch = [];
         bytes = 0;
       };
@@ -107,11 +123,6 @@ export function createMover(deps: MoverDeps): Mover {
         const msg = await nextMessage(jsm, names.scheduleStream, subject, from);
         if (!msg) break;
         from = msg.seq + 1;
-        const cancelled = msg.header.get(CANCEL_HEADER);
-        if (cancelled) {
-          drop(cancelled);
-          continue;
-        }
         const h: Held = { msg, id: msg.header.get(ID_HEADER), dropped: false };
         byId.set(h.id, h);
         batch.push(h);
@@ -129,7 +140,6 @@ export function createMover(deps: MoverDeps): Mover {
       });
       return { settled };
     },
-    drop,
     cancelAll() {
       for (const h of [...byId.values()]) h.settle?.(new Error("The scheduler stopped"));
       byId.clear();

@@ -1,11 +1,13 @@
-import { compilePattern, EdgebusError, type Envelope, type Matcher } from "../../mod.ts";
+import { compilePattern, EdgebusError, type Matcher } from "../../mod.ts";
 
-/** A stream of events and the event names routed to it. */
+/** An event stream and the event names routed to it. */
 export interface Route {
   /** The JetStream stream name. */
   readonly stream: string;
-  /** The subject prefix of its events: `<prefix>.ev.<stream>`. */
-  readonly base: string;
+  /** Events published now (or moved when due): `<prefix>.ev.<stream>.<id>`. */
+  readonly events: string;
+  /** Handler retries and replays: `<prefix>.re.<stream>.<handler key>.<id>`. */
+  readonly retries: string;
   /** Whether an event name goes to this stream; the default stream takes every name. */
   readonly matches: Matcher;
 }
@@ -15,8 +17,15 @@ export interface Names {
   readonly prefix: string;
   readonly group: string;
   readonly routes: readonly Route[];
+  /** Delayed events waiting, by due second. */
   readonly scheduleStream: string;
-  readonly recordsStream: string;
+  /** The first version of each delayed event, by id: what `get` and `list` show until it is due. */
+  readonly delayedStream: string;
+  /** Each event's handler results and cancellation, by id: one message per event. */
+  readonly outcomesStream: string;
+  /** Dead letters, by id, until replayed or deleted. */
+  readonly deadStream: string;
+  /** The scheduler's lease. */
   readonly metaStream: string;
 }
 
@@ -44,7 +53,7 @@ export function assertToken(what: string, value: string): string {
  * Derives stream names and subjects from the driver's options.
  *
  * @param prefix the subject prefix, also the stream name prefix (upper-cased)
- * @param group the consumer group
+ * @param group names this process's handlers apart from another service's with the same ids
  * @param routes extra event streams by name, each with the name patterns it takes
  * @returns the names
  */
@@ -56,19 +65,26 @@ export function deriveNames(
   assertToken("prefix", prefix);
   assertToken("group", group);
   const upper = prefix.toUpperCase();
+  const route = (stream: string, matches: Matcher): Route => ({
+    stream,
+    events: `${prefix}.ev.${stream}`,
+    retries: `${prefix}.re.${stream}`,
+    matches,
+  });
   const list: Route[] = Object.entries(routes).map(([stream, patterns]) => {
     assertToken("route stream name", stream);
     const matchers = patterns.map((p) => compilePattern(p));
-    return { stream, base: `${prefix}.ev.${stream}`, matches: (name: string) => matchers.some((m) => m(name)) };
+    return route(stream, (name: string) => matchers.some((m) => m(name)));
   });
-  const main = `${upper}_EVENTS`;
-  list.push({ stream: main, base: `${prefix}.ev.${main}`, matches: () => true });
+  list.push(route(`${upper}_EVENTS`, () => true));
   return {
     prefix,
     group,
     routes: list,
     scheduleStream: `${upper}_SCHEDULE`,
-    recordsStream: `${upper}_RECORDS`,
+    delayedStream: `${upper}_DELAYED`,
+    outcomesStream: `${upper}_OUTCOMES`,
+    deadStream: `${upper}_DEAD`,
     metaStream: `${upper}_META`,
   };
 }
@@ -83,19 +99,53 @@ export function idToken(id: string): string {
   return id.replaceAll(".", "~");
 }
 
-/** The subject of a record of this group. */
-export function recordSubject(names: Names, id: string): string {
-  return `${names.prefix}.rec.${names.group}.${idToken(id)}`;
+/** The id a subject's last token names. */
+export function idOfToken(token: string): string {
+  return token.replaceAll("~", ".");
 }
 
-/** The core NATS subject (no stream) on which cancellations reach the scheduler's held events. */
-export function cancelSubject(names: Names): string {
-  return `${names.prefix}.cancels`;
+/** The subject of an event published now, or moved when due. */
+export function eventSubject(route: Route, id: string): string {
+  return `${route.events}.${idToken(id)}`;
+}
+
+/** The subject of a delayed event's first version. */
+export function delayedSubject(names: Names, id: string): string {
+  return `${names.prefix}.dl.${idToken(id)}`;
+}
+
+/** The subject of an event's outcome: handler results and cancellation. */
+export function outcomeSubject(names: Names, id: string): string {
+  return `${names.prefix}.out.${idToken(id)}`;
+}
+
+/** The subject of a dead letter. */
+export function deadSubject(names: Names, id: string): string {
+  return `${names.prefix}.dead.${idToken(id)}`;
+}
+
+/** The subject of a retry or replay of one handler. */
+export function retrySubject(route: Route, handlerKey: string, id: string): string {
+  return `${route.retries}.${keyToken(handlerKey)}.${idToken(id)}`;
 }
 
 /** The subject of the scheduler's lease. */
 export function leaseSubject(names: Names): string {
   return `${names.prefix}.meta.lease`;
+}
+
+function fnv(text: string, seed: number): string {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(36).padStart(7, "0");
+}
+
+/**
+ * A handler key as a subject token and consumer name: handler ids may hold characters
+ * (`#`, `.`, `>`) that subjects and consumer names cannot, so the key is hashed (64 bits).
+ */
+export function keyToken(handlerKey: string): string {
+  return `${fnv(handlerKey, 0x811c9dc5)}${fnv(handlerKey, 0x050c5d1f)}`;
 }
 
 /** Length of a schedule bucket, ms. */
@@ -114,15 +164,4 @@ export function spanSubject(names: Names, bucket: number, span: number): string 
   return span === 3_600
     ? `${names.prefix}.sched.${hour}.>`
     : `${names.prefix}.sched.${hour}.${Math.floor(bucket / span)}.*`;
-}
-
-/**
- * The `Nats-Msg-Id` of an envelope: the event id for its first delivery, and the id with the
- * attempt, due time and (for retries) group for later ones, so a replay or retry is not taken
- * for a duplicate while the same move repeated by a second scheduler is.
- */
-export function msgId(envelope: Envelope, group?: string): string {
-  const first = envelope.attempt === 1 && envelope.due === envelope.time + envelope.delay;
-  if (first && group === undefined) return envelope.id;
-  return `${envelope.id}:${envelope.attempt}:${envelope.due}${group === undefined ? "" : `:${group}`}`;
 }

@@ -1,20 +1,19 @@
-import { jetstream, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
-import { headers as makeHeaders, type NatsConnection } from "@nats-io/nats-core";
+import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
+import { headers as makeHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import type { Envelope } from "../../mod.ts";
-import { BUCKET_MS, bucketSubject, cancelSubject, msgId, type Names, routeOf } from "./names.ts";
+import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
+import { BUCKET_MS, bucketSubject, delayedSubject, eventSubject, type Names, retrySubject, routeOf } from "./names.ts";
 
-/** Header of a scheduled message: the event subject it moves to when due. */
+/** Header of a scheduled message: the subject it moves to when due. */
 export const SUBJECT_HEADER = "Edgebus-Subject";
 /** Header of a scheduled message: the `Nats-Msg-Id` it is moved with. */
 export const MSG_ID_HEADER = "Edgebus-Msg-Id";
 /** Header of a scheduled message: its due time, epoch ms. */
 export const DUE_HEADER = "Edgebus-Due";
-/** Header of a scheduled message: the event id, to check for a cancellation. */
+/** Header of a scheduled message: the event id, to check for a cancellation before the move. */
 export const ID_HEADER = "Edgebus-Id";
-/** Header of a cancellation mark in a schedule bucket: the id of the event not to move. */
-export const CANCEL_HEADER = "Edgebus-Cancel";
-/** Header of a retry: only the group that failed runs it again. */
-export const GROUP_HEADER = "Edgebus-Group";
+/** Header of an event moved from the schedule: not a first version (its first version is in the delayed stream). */
+export const MOVED_HEADER = "Edgebus-Moved";
 
 /** Where a publish landed, to undo it when its batch fails. */
 export interface Landed {
@@ -24,45 +23,79 @@ export interface Landed {
 
 const encoder = new TextEncoder();
 
+/** Publishes with a compare-and-set on "no message on this subject yet"; undefined when there was one. */
+async function publishNew(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  options: { msgID: string; timeout: number; headers?: MsgHdrs },
+): Promise<PubAck | undefined> {
+  try {
+    const ack = await js.publish(subject, data, { ...options, expect: { lastSubjectSequence: 0 } });
+    return ack.duplicate ? undefined : ack;
+  } catch (error) {
+    if (hasApiCode(error, WRONG_LAST_SEQUENCE)) return undefined;
+    throw error;
+  }
+}
+
+/** A scheduled message: moved to `target` when due. */
+export async function scheduleMove(
+  js: JetStreamClient,
+  names: Names,
+  envelope: Envelope,
+  target: string,
+  msgId: string,
+  timeout: number,
+): Promise<PubAck> {
+  const h = makeHeaders();
+  h.set(SUBJECT_HEADER, target);
+  h.set(MSG_ID_HEADER, msgId);
+  h.set(DUE_HEADER, String(envelope.due));
+  h.set(ID_HEADER, envelope.id);
+  const subject = bucketSubject(names, Math.floor(envelope.due / BUCKET_MS));
+  return await js.publish(subject, encoder.encode(JSON.stringify(envelope)), { msgID: msgId, timeout, headers: h });
+}
+
 /**
- * Publishes one envelope: to its event stream when due within `lead` ms (the consumer holds it
- * back with a delayed nak until due), else to the schedule bucket of its due time. `lead` must
- * exceed the scheduler's, so that no event lands in a bucket the scheduler has already read.
+ * Publishes one new event: due within `lead` ms, one message on the event's own subject in its
+ * stream (consumers hold it back with a delayed nak until due); later, a message in the schedule
+ * bucket of its due second, then its first version in the delayed stream. Each write is a
+ * compare-and-set on "nothing on this subject yet", so an id is published once for as long as
+ * its event is kept, beyond JetStream's duplicate window.
  *
  * @param js the JetStream client
  * @param names the derived names
  * @param envelope what to publish
- * @param options the clock, the lead, the ack timeout and, for retries, the group
- * @returns the stream and sequence it was stored at
+ * @param options the clock, the lead and the ack timeout
+ * @returns where it landed, or `undefined` when the id was already published
  */
 export async function publishEnvelope(
   js: JetStreamClient,
   names: Names,
   envelope: Envelope,
-  options: { now: number; lead: number; timeout: number; group?: string },
-): Promise<Landed> {
-  const { now, lead, timeout, group } = options;
-  const target = `${routeOf(names, envelope.name).base}.${envelope.name}`;
-  const id = msgId(envelope, group);
+  options: { now: number; lead: number; timeout: number },
+): Promise<Landed[] | undefined> {
+  const { now, lead, timeout } = options;
+  const route = routeOf(names, envelope.name);
   const data = encoder.encode(JSON.stringify(envelope));
-  const h = makeHeaders();
-  if (group !== undefined) h.set(GROUP_HEADER, group);
-  let ack: PubAck;
   if (envelope.due <= now + lead) {
-    ack = await js.publish(target, data, { msgID: id, timeout, headers: h });
-  } else {
-    h.set(SUBJECT_HEADER, target);
-    h.set(MSG_ID_HEADER, id);
-    h.set(DUE_HEADER, String(envelope.due));
-    h.set(ID_HEADER, envelope.id);
-    const subject = bucketSubject(names, Math.floor(envelope.due / BUCKET_MS));
-    ack = await js.publish(subject, data, { msgID: id, timeout, headers: h });
+    const ack = await publishNew(js, eventSubject(route, envelope.id), data, { msgID: envelope.id, timeout });
+    return ack && [{ stream: ack.stream, seq: ack.seq }];
   }
-  return { stream: ack.stream, seq: ack.seq };
+  // The bucket first: a first version in the delayed stream then always has its move waiting.
+  const target = eventSubject(route, envelope.id);
+  const move = await scheduleMove(js, names, envelope, target, envelope.id, timeout);
+  const ack = await publishNew(js, delayedSubject(names, envelope.id), data, { msgID: envelope.id, timeout });
+  if (!ack) {
+    // A duplicate: its own move is dropped by the mover (another first version is kept).
+    return undefined;
+  }
+  return [{ stream: move.stream, seq: move.seq }, { stream: ack.stream, seq: ack.seq }];
 }
 
 /**
- * Publishes envelopes, all or none: when one fails, those already stored are deleted again
+ * Publishes new events, all or none: when one fails, those already stored are deleted again
  * before the failure is reported.
  *
  * @param js the JetStream client
@@ -70,52 +103,46 @@ export async function publishEnvelope(
  * @param names the derived names
  * @param envelopes what to publish
  * @param options as for {@linkcode publishEnvelope}
+ * @returns per envelope, true when published and false when its id was already
  */
 export async function publishAll(
   js: JetStreamClient,
   jsm: JetStreamManager,
   names: Names,
   envelopes: readonly Envelope[],
-  options: { now: number; lead: number; timeout: number; group?: string },
-): Promise<void> {
-  const results = await Promise.allSettled(
-    // A re-sent first publish comes from the bus as attempt 1, so it carries the same
-    // Nats-Msg-Id as the first send and the stream drops it if that one landed.
-    envelopes.map((e) => publishEnvelope(js, names, e, options)),
-  );
+  options: { now: number; lead: number; timeout: number },
+): Promise<boolean[]> {
+  const results = await Promise.allSettled(envelopes.map((e) => publishEnvelope(js, names, e, options)));
   const failed = results.find((r) => r.status === "rejected");
-  if (!failed) return;
-  const landed = results.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<Landed[] | undefined>).value !== undefined);
+  const landed = results.flatMap((r) => r.status === "fulfilled" ? r.value ?? [] : []);
   await Promise.allSettled(landed.map((l) => jsm.streams.deleteMessage(l.stream, l.seq, false)));
   throw (failed as PromiseRejectedResult).reason;
 }
 
 /**
- * Tells every group that an event is cancelled: a mark in its schedule bucket, which the
- * scheduler reads before it moves the event, and a live message for a scheduler that already
- * holds it in its last seconds.
+ * Sends one handler's next attempt (or a replay) to that handler alone: on its retry subject,
+ * at once or through the schedule when due later than `lead`.
  *
- * @param nc the connection
+ * @param js the JetStream client
  * @param names the derived names
- * @param id the event id
- * @param due its due time, when it went through the schedule stream
- * @param timeout ms to wait for JetStream's acknowledgement
+ * @param envelope the envelope of the attempt (its `due` is when)
+ * @param key the handler key
+ * @param msgId what makes this attempt unique (a repeat of the same is dropped)
+ * @param options the clock, the lead and the ack timeout
  */
-export async function publishCancel(
-  nc: NatsConnection,
+export async function publishRetry(
+  js: JetStreamClient,
   names: Names,
-  id: string,
-  due: number | undefined,
-  timeout: number,
+  envelope: Envelope,
+  key: string,
+  msgId: string,
+  options: { now: number; lead: number; timeout: number },
 ): Promise<void> {
-  if (due !== undefined) {
-    const h = makeHeaders();
-    h.set(CANCEL_HEADER, id);
-    await jetstream(nc).publish(bucketSubject(names, Math.floor(due / BUCKET_MS)), new Uint8Array(0), {
-      headers: h,
-      timeout,
-    });
+  const target = retrySubject(routeOf(names, envelope.name), key, envelope.id);
+  if (envelope.due <= options.now + options.lead) {
+    await js.publish(target, encoder.encode(JSON.stringify(envelope)), { msgID: msgId, timeout: options.timeout });
+  } else {
+    await scheduleMove(js, names, envelope, target, msgId, options.timeout);
   }
-  nc.publish(cancelSubject(names), id);
-  await nc.flush();
 }

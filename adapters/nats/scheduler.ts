@@ -1,10 +1,9 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { createLease } from "./lease.ts";
 import type { Lease } from "./lease.ts";
 import { nextMessage } from "./messages.ts";
 import { createMover, type Mover } from "./mover.ts";
-import { BUCKET_MS, cancelSubject, type Names, SPANS, spanSubject } from "./names.ts";
+import { BUCKET_MS, type Names, SPANS, spanSubject } from "./names.ts";
 import type { WithJs } from "./store.ts";
 
 /** What the scheduler needs. */
@@ -140,26 +139,14 @@ export interface SchedulingOptions {
 
 /**
  * Starts this process's part in scheduling: it competes for the lease, and while it holds it,
- * moves due events; cancellations arriving on the live subject drop events it holds.
+ * moves due events.
  *
- * @param nc the connection, for the live cancellations
  * @param options names, JetStream access, clock, owner and timing
  * @returns the running scheduler
  */
-export function startScheduling(nc: NatsConnection, options: SchedulingOptions): Scheduler {
+export function startScheduling(options: SchedulingOptions): Scheduler {
   const { names, js, now, owner, tick, leaseTtl, lead } = options;
   const lease = createLease(names, js, owner, leaseTtl, now);
   const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576 });
-  const cancels = nc.subscribe(cancelSubject(names), {
-    callback: (error, msg) => {
-      if (!error) mover.drop(msg.string());
-    },
-  });
-  const scheduler = startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000 });
-  return {
-    async stop() {
-      cancels.unsubscribe();
-      await scheduler.stop();
-    },
-  };
+  return startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000 });
 }

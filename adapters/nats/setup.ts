@@ -7,26 +7,34 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import { compilePattern, EdgebusError } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
 import { hasApiCode, STREAM_NAME_IN_USE, SUBJECTS_OVERLAP } from "./errors.ts";
-import type { Names, Route } from "./names.ts";
+import { keyToken, type Names, type Route } from "./names.ts";
 
 /** How the streams are kept. */
 export interface StreamSettings {
   readonly storage: "file" | "memory";
   /** `duplicate_window` of the event and schedule streams, ms. */
   readonly duplicateWindow: number;
-  /** How long delivered events stay in the event streams, ms. */
+  /** How long events (and their outcomes) stay, ms. */
   readonly eventsMaxAge: number;
-  /** How long records stay, ms; 0 keeps them until deleted. */
-  readonly recordsMaxAge: number;
 }
 
-/** A durable consumer to pull from. */
+/** What a handler's durable consumer says of itself, in its description. */
+export interface ConsumerNote {
+  /** The handler key (the handler id, with the group unless it is `default`). */
+  readonly handler: string;
+  /** The name or pattern it handles. */
+  readonly pattern: string;
+}
+
+/** A handler's durable consumers on one event stream: new events, and its own retries. */
 export interface ConsumerSpec {
-  readonly stream: string;
-  readonly durable: string;
-  readonly filter: string;
+  readonly route: Route;
+  readonly key: string;
+  readonly pattern: string;
+  readonly events: string;
+  readonly retries: string;
 }
 
 const YEAR_AND_A_DAY = 366 * 86_400_000;
@@ -49,7 +57,7 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
         "conflict",
         `Cannot use stream ${config.name}: it exists without the subjects ${
           missing.join(", ")
-        }; delete it or choose another prefix`,
+        } (streams of edgebus 0.1 have another layout: see the README's upgrade note, or choose another prefix)`,
       );
     }
   }
@@ -67,101 +75,134 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, setting
   const storage = settings.storage === "memory" ? StorageType.Memory : StorageType.File;
   const common = { storage, retention: RetentionPolicy.Limits, num_replicas: 1 };
   const duplicate_window = nanos(settings.duplicateWindow);
+  const p = names.prefix;
   await Promise.all([
     ...names.routes.map((r) =>
       ensureStream(jsm, {
         ...common,
         name: r.stream,
-        subjects: [`${r.base}.>`],
+        subjects: [`${r.events}.*`, `${r.retries}.*.*`],
         duplicate_window,
         max_age: nanos(settings.eventsMaxAge),
       })
     ),
+    ensureStream(jsm, { ...common, name: names.scheduleStream, subjects: [`${p}.sched.>`], duplicate_window }),
     ensureStream(jsm, {
       ...common,
-      name: names.scheduleStream,
-      subjects: [`${names.prefix}.sched.>`],
+      name: names.delayedStream,
+      subjects: [`${p}.dl.*`],
       duplicate_window,
+      max_age: nanos(YEAR_AND_A_DAY + settings.eventsMaxAge),
     }),
     ensureStream(jsm, {
       ...common,
-      name: names.recordsStream,
-      subjects: [`${names.prefix}.rec.>`],
+      name: names.outcomesStream,
+      subjects: [`${p}.out.*`],
       max_msgs_per_subject: 1,
-      max_age: nanos(settings.recordsMaxAge),
+      max_age: nanos(settings.eventsMaxAge),
     }),
+    ensureStream(jsm, { ...common, name: names.deadStream, subjects: [`${p}.dead.*`], max_msgs_per_subject: 1 }),
     ensureStream(jsm, {
       ...common,
       name: names.metaStream,
-      subjects: [`${names.prefix}.meta.>`],
+      subjects: [`${p}.meta.>`],
       max_msgs_per_subject: 1,
       max_age: nanos(YEAR_AND_A_DAY),
     }),
   ]);
 }
 
-function hash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(36);
+/**
+ * The handler key of a handler id: ids are the application's, so another service's handlers
+ * with the same ids are told apart by its group.
+ *
+ * @param group the driver's group
+ * @param id the handler id
+ * @returns the key records and consumers use
+ */
+export function handlerKey(group: string, id: string): string {
+  return group === "default" ? id : `${group}:${id}`;
 }
 
 /**
- * The consumers this process pulls from: one per event stream and consumed pattern, named by
- * the group so that processes of one group share it.
+ * The consumers of this process's handlers: two per handler and event stream, shared by every
+ * process that has the same handler.
  *
  * @param names the derived names
- * @param patterns the event names this process consumes (`>` for all)
+ * @param handlers this process's handler keys and patterns
  * @returns the consumers
  */
-export function consumerSpecs(names: Names, patterns: readonly string[]): ConsumerSpec[] {
-  for (const p of patterns) compilePattern(p);
-  return names.routes.flatMap((r: Route) =>
-    patterns.map((p) => ({
-      stream: r.stream,
-      durable: p === ">" ? names.group : `${names.group}_${hash(p)}`,
-      filter: `${r.base}.${p}`,
-    }))
+export function consumerSpecs(names: Names, handlers: readonly ConsumerNote[]): ConsumerSpec[] {
+  return names.routes.flatMap((route) =>
+    handlers.map(({ handler, pattern }) => {
+      const token = keyToken(handler);
+      return { route, key: handler, pattern, events: `h_${token}`, retries: `r_${token}` };
+    })
   );
 }
 
 /**
- * Creates a durable pull consumer, or checks it (idempotent).
+ * Creates a handler's two durable pull consumers, or checks them (idempotent). A handler seen
+ * for the first time starts from the events published from now on, not from the stream's
+ * history; its retries consumer takes everything on its own subject.
  *
  * @param jsm the JetStream manager
- * @param spec which stream, name and filter
+ * @param spec the handler and stream
  * @param ackWait ms before an unacknowledged message is redelivered
  * @param maxAckPending how many messages may be unacknowledged at once
  */
-export async function ensureConsumer(
+export async function ensureConsumers(
   jsm: JetStreamManager,
   spec: ConsumerSpec,
   ackWait: number,
   maxAckPending: number,
 ): Promise<void> {
-  const config = {
-    durable_name: spec.durable,
+  const note: ConsumerNote = { handler: spec.key, pattern: spec.pattern };
+  const base = {
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: spec.filter,
     ack_wait: nanos(ackWait),
     max_deliver: -1,
     max_ack_pending: maxAckPending,
+    description: JSON.stringify(note),
   };
-  try {
-    await jsm.consumers.add(spec.stream, config);
-  } catch (error) {
-    // Another process of the group may be creating it at this moment, or made it with other
-    // timings: what matters is that it exists and takes the same subjects.
-    const info = await jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
-    if (!info) throw error;
-    if (info.config.filter_subject !== spec.filter) {
+  const token = spec.retries.slice(2);
+  await Promise.all([
+    ensureConsumer(jsm, spec.route.stream, {
+      ...base,
+      durable_name: spec.events,
+      deliver_policy: DeliverPolicy.New,
+      filter_subject: `${spec.route.events}.*`,
+    }),
+    ensureConsumer(jsm, spec.route.stream, {
+      ...base,
+      durable_name: spec.retries,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: `${spec.route.retries}.${token}.*`,
+    }),
+  ]);
+}
+
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: { durable_name: string; filter_subject: string } & Record<string, unknown>,
+): Promise<void> {
+  const existing = await jsm.consumers.info(stream, config.durable_name).catch(() => undefined);
+  if (existing) {
+    if (existing.config.filter_subject !== config.filter_subject) {
       throw new EdgebusError(
         "conflict",
-        `Cannot use consumer ${spec.durable} on ${spec.stream}: it exists with the filter ${
-          String(info.config.filter_subject)
-        }, not ${spec.filter}`,
+        `Cannot use consumer ${config.durable_name} on ${stream}: it exists with the filter ${
+          String(existing.config.filter_subject)
+        }, not ${config.filter_subject}`,
       );
     }
+    return;
+  }
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (error) {
+    // Another process with the same handler may be creating it at this moment.
+    if (!(await jsm.consumers.info(stream, config.durable_name).catch(() => undefined))) throw error;
   }
 }

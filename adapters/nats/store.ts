@@ -1,26 +1,28 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   compilePattern,
-  decodeCursor,
   EdgebusError,
-  encodeCursor,
+  type Envelope,
   type EventRecord,
   type ListQuery,
   newerFirst,
   type Page,
   type RecordStore,
 } from "../../mod.ts";
-import { hasApiCode, unavailable, WRONG_LAST_SEQUENCE } from "./errors.ts";
-import { nextMessage } from "./messages.ts";
-import { type Names, recordSubject } from "./names.ts";
+import { unavailable } from "./errors.ts";
+import { readOutcome } from "./outcome.ts";
+import { buildRecord, type EventParts } from "./record.ts";
+import type { Registry } from "./registry.ts";
+import { deadSubject, delayedSubject, eventSubject, type Names, outcomeSubject, routeOf } from "./names.ts";
+import { MOVED_HEADER } from "./publish.ts";
 
 /** Runs a function with a JetStream client and manager. */
 export type WithJs = <T>(fn: (js: JetStreamClient, jsm: JetStreamManager) => Promise<T>) => Promise<T>;
 
 /**
- * Adapts a connection getter to a {@linkcode WithJs}, mapping transport failures to `unavailable`.
+ * Adapts a connection getter to a {@linkcode WithJs}.
  *
  * @param use runs a function on a connection
  * @returns the adapter
@@ -43,114 +45,231 @@ export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promi
     });
 }
 
-const encoder = new TextEncoder();
+/** A message by subject, or undefined. */
+export async function lastOn(jsm: JetStreamManager, stream: string, subject: string): Promise<StoredMsg | undefined> {
+  return (await jsm.streams.getMessage(stream, { last_by_subj: subject })) ?? undefined;
+}
 
-/** Keeps the `size` newest records seen, in a sorted array (pages are small). */
-function keepNewest(top: EventRecord[], record: EventRecord, size: number): void {
-  if (top.length === size && newerFirst(record, top[size - 1]) >= 0) return;
-  let i = top.length;
-  while (i > 0 && newerFirst(record, top[i - 1]) < 0) i--;
-  top.splice(i, 0, record);
-  if (top.length > size) top.pop();
+/** A message by sequence, or undefined when it was removed. */
+async function atSeq(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg | undefined> {
+  try {
+    return (await jsm.streams.getMessage(stream, { seq })) ?? undefined;
+  } catch (error) {
+    if (/no message found|not found/i.test(String(error))) return undefined;
+    throw error;
+  }
+}
+
+/** The event as stored in its stream, with the time the server stored it. */
+function stored(msg: StoredMsg | undefined): EventParts["event"] {
+  return msg ? { envelope: msg.json<Envelope>(), stored: msg.time.getTime() } : undefined;
 }
 
 /**
- * Records of one group in a JetStream stream used as a key-value map: one subject per event
- * (`<prefix>.rec.<group>.<id>`), one message per subject. `create` is atomic per record with an
- * expected last subject sequence, as a KV `create` is.
+ * Everything JetStream keeps of one event, read at once.
  *
- * `list` reads the group's records once through an ordered consumer and keeps only one page in
- * memory: its time grows with the number of records kept, not with the page size.
- *
+ * @param jsm the JetStream manager
  * @param names the derived names
- * @param js runs JetStream calls
- * @returns the store
+ * @param id the event id
+ * @returns the parts
  */
-export function natsStore(names: Names, js: WithJs): RecordStore {
-  const stream = names.recordsStream;
-
-  const read = (jsm: JetStreamManager, id: string) =>
-    jsm.streams.getMessage(stream, { last_by_subj: recordSubject(names, id) });
-
-  const createOne = async (client: JetStreamClient, jsm: JetStreamManager, record: EventRecord, since: number) => {
-    const data = encoder.encode(JSON.stringify(record));
-    let expected = 0;
-    for (let tries = 0; tries < 5; tries++) {
-      try {
-        await client.publish(recordSubject(names, record.id), data, { expect: { lastSubjectSequence: expected } });
-        return true;
-      } catch (error) {
-        if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;
-      }
-      const existing = await read(jsm, record.id);
-      if (existing && (existing.json<EventRecord>()).time >= since) return false;
-      expected = existing?.seq ?? 0; // stale or gone: overwrite exactly the version seen
-    }
-    throw new EdgebusError("conflict", `Cannot publish "${record.id}": the record kept changing while it was created`);
-  };
-
+export async function readParts(jsm: JetStreamManager, names: Names, id: string): Promise<EventParts> {
+  const [delayed, outcome, dead, ...events] = await Promise.all([
+    lastOn(jsm, names.delayedStream, delayedSubject(names, id)),
+    readOutcome(jsm, names, id),
+    lastOn(jsm, names.deadStream, deadSubject(names, id)),
+    ...names.routes.map((r) => lastOn(jsm, r.stream, eventSubject(r, id))),
+  ]);
   return {
-    get: (id) =>
-      js(async (_, jsm) => (await read(jsm, id))?.json<EventRecord>()).catch((e) => {
-        throw unavailable(`read the record of "${id}"`, e);
-      }),
-    create: (records, since) =>
-      js((client, jsm) => Promise.all(records.map((r) => createOne(client, jsm, r, since)))).catch((e) => {
-        throw unavailable("store the records of the events", e);
-      }),
-    put: (record) =>
-      js(async (client) => {
-        await client.publish(recordSubject(names, record.id), encoder.encode(JSON.stringify(record)));
-      }).catch((e) => {
-        throw unavailable(`save the record of "${record.id}"`, e);
-      }),
-    delete: (id) =>
-      js(async (_, jsm) => (await jsm.streams.purge(stream, { filter: recordSubject(names, id) })).purged > 0).catch(
-        (e) => {
-          throw unavailable(`delete the record of "${id}"`, e);
-        },
-      ),
-    list: (query) =>
-      js((client, jsm) => listRecords(client, jsm, names, query)).catch((e) => {
-        throw unavailable("list the records", e);
-      }),
+    event: stored(events.find((e) => e !== undefined)),
+    delayed: delayed?.json<Envelope>(),
+    outcome: outcome.value,
+    dead: dead?.json<EventRecord>(),
   };
 }
 
-async function listRecords(
-  client: JetStreamClient,
-  jsm: JetStreamManager,
-  names: Names,
-  query: ListQuery,
-): Promise<Page<EventRecord>> {
-  const { status, name, limit = 50, cursor } = query;
-  const matches = name === undefined ? undefined : compilePattern(name);
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  const filter = `${names.prefix}.rec.${names.group}.>`;
-  const top: EventRecord[] = [];
-  const wanted = (record: EventRecord): boolean =>
-    (status === undefined || record.status === status) && (!matches || matches(record.name)) &&
-    (!after || record.time < after[0] || (record.time === after[0] && record.id < after[1]));
-  // An empty group would make the fetch below wait for its expiry.
-  if (!(await nextMessage(jsm, names.recordsStream, filter, 0))) return { items: [] };
-  const consumer = await client.consumers.get(names.recordsStream, { filter_subjects: filter });
-  try {
-    let pending = 1;
-    while (pending > 0) {
-      const batch = await consumer.fetch({ max_messages: 500, expires: 2_000 });
-      let got = 0;
-      for await (const msg of batch) {
-        got++;
-        pending = msg.info.pending;
-        const record = msg.json<EventRecord>();
-        if (wanted(record)) keepNewest(top, record, limit + 1);
-        if (pending === 0) break;
-      }
-      if (got === 0) break;
-    }
-  } finally {
-    await consumer.delete().catch(() => {});
+/** What `list` pages through: one position per source, newest first. */
+interface Source {
+  readonly stream: string;
+  /** Whether a message of this stream is an event's first version. */
+  readonly first: (msg: StoredMsg) => boolean;
+}
+
+const CHUNK = 64;
+
+function encodePositions(positions: readonly number[]): string {
+  return `n${positions.join("-")}`;
+}
+
+function decodePositions(cursor: string, count: number): number[] {
+  const parts = cursor.startsWith("n") ? cursor.slice(1).split("-").map(Number) : [];
+  if (parts.length !== count || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new EdgebusError(
+      "invalid_option",
+      `Invalid cursor ${JSON.stringify(cursor)}: pass the cursor of the previous page unchanged`,
+    );
   }
-  const items = top.slice(0, limit);
-  return top.length > limit ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items };
+  return parts;
+}
+
+/**
+ * Records in JetStream, put together per event from its first version, its outcome and its dead
+ * letter (see the README's data model): nothing is written twice for them. `list` walks the
+ * streams back from their newest messages, a chunk at a time, so a page costs about a page of
+ * reads when the filter matches often.
+ *
+ * @param names the derived names
+ * @param js runs JetStream calls
+ * @param registry the application's handlers
+ * @param now the clock
+ * @returns the store; the driver writes, so `create` and `put` refuse
+ */
+export function natsStore(names: Names, js: WithJs, registry: Registry, now: () => number): RecordStore {
+  const known = (jsm: JetStreamManager, name: string) => registry.handlers(jsm, routeOf(names, name).stream);
+
+  const recordOf = async (jsm: JetStreamManager, parts: EventParts): Promise<EventRecord | undefined> => {
+    const envelope = parts.event?.envelope ?? parts.delayed ?? parts.dead ?? parts.outcome?.envelope;
+    return envelope ? buildRecord(parts, await known(jsm, envelope.name), now()) : undefined;
+  };
+
+  const sources: Source[] = [
+    ...names.routes.map((r) => ({
+      stream: r.stream,
+      first: (m: StoredMsg) => m.subject.startsWith(`${r.events}.`) && !m.header?.has(MOVED_HEADER),
+    })),
+    { stream: names.delayedStream, first: () => true },
+  ];
+
+  /** Completes the parts of an event found in a stream with its other lookups. */
+  const complete = async (jsm: JetStreamManager, msg: StoredMsg, delayedSource: boolean): Promise<EventParts> => {
+    const envelope = msg.json<Envelope>();
+    const route = routeOf(names, envelope.name);
+    const [outcome, dead, event] = await Promise.all([
+      readOutcome(jsm, names, envelope.id),
+      lastOn(jsm, names.deadStream, deadSubject(names, envelope.id)),
+      delayedSource ? lastOn(jsm, route.stream, eventSubject(route, envelope.id)) : Promise.resolve(msg),
+    ]);
+    return {
+      event: stored(event),
+      delayed: delayedSource ? envelope : undefined,
+      outcome: outcome.value,
+      dead: dead?.json<EventRecord>(),
+    };
+  };
+
+  const listFrom = async (
+    jsm: JetStreamManager,
+    source: Source,
+    below: number,
+    wanted: (r: EventRecord) => boolean,
+    nameOk: (name: string) => boolean,
+    size: number,
+  ): Promise<{ items: { record: EventRecord; seq: number }[]; exhausted: boolean }> => {
+    const info = await jsm.streams.info(source.stream);
+    const firstSeq = Math.max(1, info.state.first_seq);
+    if (info.state.messages === 0) return { items: [], exhausted: true };
+    let top = Math.min(below, info.state.last_seq + 1);
+    const items: { record: EventRecord; seq: number }[] = [];
+    while (top > firstSeq && items.length < size) {
+      const from = Math.max(firstSeq, top - CHUNK);
+      const seqs = Array.from({ length: top - from }, (_, i) => top - 1 - i);
+      const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, source.stream, s)));
+      const found = await Promise.all(msgs.map(async (m) => {
+        if (!m || !source.first(m)) return undefined;
+        const envelope = m.json<Envelope>();
+        if (!nameOk(envelope.name)) return undefined;
+        const record = await recordOf(jsm, await complete(jsm, m, source.stream === names.delayedStream));
+        return record && wanted(record) ? { record, seq: m.seq } : undefined;
+      }));
+      for (const f of found) if (f && items.length < size) items.push(f);
+      top = from;
+    }
+    return { items, exhausted: top <= firstSeq };
+  };
+
+  const listDead = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
+    const { name, limit = 50, cursor } = query;
+    const matches = name === undefined ? () => true : compilePattern(name);
+    const below = cursor === undefined ? Infinity : decodePositions(cursor, 1)[0];
+    const source: Source = { stream: names.deadStream, first: () => true };
+    const info = await jsm.streams.info(source.stream);
+    const firstSeq = Math.max(1, info.state.first_seq);
+    const items: { record: EventRecord; seq: number }[] = [];
+    let top = info.state.messages === 0 ? 0 : Math.min(below, info.state.last_seq + 1);
+    while (top > firstSeq && items.length <= limit) {
+      const from = Math.max(firstSeq, top - CHUNK);
+      const seqs = Array.from({ length: top - from }, (_, i) => top - 1 - i);
+      const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, source.stream, s)));
+      for (const m of msgs) {
+        if (!m || items.length > limit) continue;
+        const dead = m.json<EventRecord>();
+        if (matches(dead.name)) items.push({ record: dead, seq: m.seq });
+      }
+      top = from;
+    }
+    const records = await Promise.all(items.slice(0, limit).map(async ({ record }) => {
+      const outcome = await readOutcome(jsm, names, record.id);
+      return buildRecord({ dead: record, outcome: outcome.value }, await known(jsm, record.name), now())!;
+    }));
+    const more = items.length > limit;
+    return more ? { items: records, cursor: encodePositions([items[limit - 1].seq]) } : { items: records };
+  };
+
+  const list = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
+    if (query.status === "dead") return listDead(jsm, query);
+    const { status, name, limit = 50, cursor } = query;
+    const matches = name === undefined ? () => true : compilePattern(name);
+    const positions = cursor === undefined
+      ? sources.map(() => Number.MAX_SAFE_INTEGER)
+      : decodePositions(cursor, sources.length);
+    const wanted = (r: EventRecord) => status === undefined || r.status === status;
+    const pages = await Promise.all(
+      sources.map((s, i) =>
+        positions[i] === 0
+          ? { items: [], exhausted: true }
+          : listFrom(jsm, s, positions[i], wanted, matches, limit + 1)
+      ),
+    );
+    const merged = pages.flatMap((p, i) => p.items.map((item) => ({ ...item, source: i })))
+      .sort((a, b) => newerFirst(a.record, b.record));
+    const items = merged.slice(0, limit);
+    if (merged.length <= limit) return { items: items.map((i) => i.record) };
+    const next = positions.map((p, i) => {
+      const taken = items.filter((item) => item.source === i);
+      if (taken.length > 0) return taken[taken.length - 1].seq;
+      return pages[i].items.length === 0 && pages[i].exhausted ? 0 : p;
+    });
+    return { items: items.map((i) => i.record), cursor: encodePositions(next) };
+  };
+
+  const refuse = (): Promise<never> =>
+    Promise.reject(
+      new EdgebusError("invalid_option", "The NATS store is written by its driver: publish through the bus"),
+    );
+
+  return {
+    get: (id) =>
+      js(async (_, jsm) => recordOf(jsm, await readParts(jsm, names, id))).catch((e) => {
+        throw unavailable(`read the record of "${id}"`, e);
+      }),
+    create: refuse,
+    put: refuse,
+    delete: (id) =>
+      js(async (_, jsm) => {
+        const dead = await lastOn(jsm, names.deadStream, deadSubject(names, id));
+        await Promise.all([
+          jsm.streams.purge(names.deadStream, { filter: deadSubject(names, id) }),
+          jsm.streams.purge(names.outcomesStream, { filter: outcomeSubject(names, id) }),
+          jsm.streams.purge(names.delayedStream, { filter: delayedSubject(names, id) }),
+          ...names.routes.map((r) => jsm.streams.purge(r.stream, { filter: eventSubject(r, id) })),
+        ]);
+        return dead !== undefined;
+      }).catch((e) => {
+        throw unavailable(`delete the record of "${id}"`, e);
+      }),
+    list: (query) =>
+      js((_, jsm) => list(jsm, query)).catch((e) => {
+        throw unavailable("list the records", e);
+      }),
+  };
 }

@@ -141,6 +141,12 @@ export function recordCases(o: ConformanceOptions): void {
       }
       messages.push({ id: "m-junk", body: "not an envelope" });
       const before = Date.now();
+      if (o.noBatches) {
+        await assert.rejects(bus.handleBatch(messages), (e: unknown) =>
+          e instanceof EdgebusError && e.code === "invalid_option" && /handleBatch/.test(e.message));
+        assert.deepEqual(runs, {});
+        return;
+      }
       const { failures, invalid } = await bus.handleBatch(messages);
       assert.deepEqual(runs, { a: 1, bad: 1, c: 1 });
       assert.deepEqual(failures.map((f) => f.id), ["m-bad"]);

@@ -9,6 +9,13 @@ export interface ConformanceOptions {
   readonly create: () => Driver | Promise<Driver>;
   /** How long to wait for a delivery, ms. @default {5000} */
   readonly patience?: number;
+  /**
+   * The driver delivers each handler on its own (NATS: one consumer per handler), so handlers of
+   * one event run in no set order; the cases on order check each handler's own record instead.
+   */
+  readonly independentHandlers?: boolean;
+  /** The driver keeps records itself and takes no queue batches: `handleBatch` must refuse, typed. */
+  readonly noBatches?: boolean;
   /** Removes what `create` made (streams, servers), after each test. */
   readonly cleanup?: () => void | Promise<void>;
 }

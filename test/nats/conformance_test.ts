@@ -14,4 +14,6 @@ const tcp = RUNTIME === "deno" ? true : undefined;
 runDriverConformance({
   name: tcp ? "nats (tcp)" : "nats",
   create: () => testDriver(server, { prefix: freshPrefix() }, tcp),
+  independentHandlers: true,
+  noBatches: true,
 });

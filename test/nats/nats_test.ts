@@ -44,7 +44,7 @@ describe("nats", () => {
     assert.throws(() => testDriver(server, { prefix: "a.b" }), invalid);
     assert.throws(() => testDriver(server, { concurrency: 0 }), invalid);
     assert.throws(() => testDriver(server, { ackWait: 1.5 }), invalid);
-    assert.throws(() => testDriver(server, { consume: ["user..joined"] }), (e: unknown) => e instanceof EdgebusError);
+    assert.throws(() => testDriver(server, { registryTtl: -1 }), invalid);
     assert.throws(
       () => testDriver(server, { routes: { BILLING: ["billing.>>"] } }),
       (e: unknown) => e instanceof EdgebusError,
@@ -63,85 +63,205 @@ describe("nats", () => {
     await stopAll(offline);
   });
 
-  test("two processes in one group share the events and none is handled twice", async () => {
+  test("rolling deploy: an event only the new version handles runs once, there, and the old one never settles it", async () => {
+    const prefix = freshPrefix();
+    const runs = { oldJoined: 0, newJoined: 0, deleted: 0 };
+    const deletedIds = new Map<string, number>();
+    const old = createBus({ driver: testDriver(server, { prefix }) });
+    old.on("user.joined", { id: "welcome" }, () => void runs.oldJoined++);
+    const next = createBus({ driver: testDriver(server, { prefix }) });
+    next.on("user.joined", { id: "welcome" }, () => void runs.newJoined++);
+    next.on("user.deleted", { id: "cleanup" }, (event) => {
+      runs.deleted++;
+      deletedIds.set(event.id, (deletedIds.get(event.id) ?? 0) + 1);
+    });
+    const idle = createBus({ driver: testDriver(server, { prefix, scheduler: false }) }); // started, no handler
+    const api = createBus({ driver: testDriver(server, { prefix, scheduler: false }) }); // publishes only
+    await Promise.all([old.start(), next.start(), idle.start()]);
+    const ids = await api.publishBatch(Array.from({ length: 200 }, (_, i) => ({ name: "user.deleted", body: { i } })));
+    await api.publishBatch(Array.from({ length: 20 }, (_, i) => ({ name: "user.joined", body: { i } })));
+    await eventually(() => deletedIds.size === 200 && runs.oldJoined + runs.newJoined === 20, 15_000);
+    await sleep(300);
+    assert.equal(runs.deleted, 200, "a user.deleted ran twice");
+    assert.equal(runs.oldJoined + runs.newJoined, 20, `welcome ran twice somewhere: ${JSON.stringify(runs)}`);
+    for (const id of ids.slice(0, 20)) {
+      const record = await api.get(id);
+      assert.equal(record?.status, "done");
+      assert.equal(record?.noHandler, undefined);
+      assert.deepEqual(Object.keys(record!.handlers), ["cleanup"]);
+      assert.equal(record!.handlers.cleanup.attempts, 1);
+    }
+    await stopAll(old, next, idle, api);
+  });
+
+  test("an event no handler takes is recorded as such, and replay() runs it once a handler exists", async () => {
+    const prefix = freshPrefix();
+    const api = createBus({ driver: testDriver(server, { prefix, scheduler: false }) });
+    const id = await api.publish("invoice.sent", { n: 1 });
+    const record = await eventually(async () => (await api.get(id))?.noHandler ? await api.get(id) : undefined);
+    assert.equal(record.status, "done");
+    const seen: string[] = [];
+    const worker = createBus({ driver: testDriver(server, { prefix }) });
+    worker.on("invoice.*", { id: "archive" }, (event) => void seen.push(event.id));
+    await worker.start();
+    await sleep(300);
+    assert.deepEqual(seen, [], "a new handler must not run history by itself");
+    assert.equal(await api.deadLetters.replay(id), true);
+    await eventually(() => seen.length === 1);
+    const after = await eventually(async () => (await api.get(id))?.status === "done" ? await api.get(id) : undefined);
+    assert.equal(after.handlers.archive.status, "done");
+    assert.equal(after.noHandler, undefined);
+    await stopAll(api, worker);
+  });
+
+  test("a handler that first appears starts from events published after it, not from history", async () => {
+    const prefix = freshPrefix();
+    const first = createBus({ driver: testDriver(server, { prefix }) });
+    first.on("order.placed", { id: "charge" }, () => {});
+    await first.start();
+    const old = await first.publishBatch([1, 2, 3].map((n) => ({ name: "order.placed", body: { n } })));
+    await eventually(async () => (await first.get(old[2]))?.status === "done");
+    const seen: string[] = [];
+    const second = createBus({ driver: testDriver(server, { prefix }) });
+    second.on("order.placed", { id: "ship" }, (event) => void seen.push(event.id));
+    await second.start();
+    const fresh = await first.publish("order.placed", { n: 4 });
+    await eventually(() => seen.length === 1);
+    await sleep(200);
+    assert.deepEqual(seen, [fresh]);
+    // The older events stay done: the new handler did not exist for them.
+    assert.equal((await second.get(old[0]))?.status, "done");
+    await stopAll(first, second);
+  });
+
+  test("two processes with the same handler share its work and count every attempt", async () => {
     const prefix = freshPrefix();
     const seen = new Map<string, number>();
     const by = { a: 0, b: 0 };
     const make = (who: "a" | "b") => {
-      const bus = createBus({ driver: testDriver(server, { prefix, group: "workers", concurrency: 4 }) });
-      bus.on("job.run", async (event) => {
-        seen.set(event.id, (seen.get(event.id) ?? 0) + 1);
+      const bus = createBus({
+        driver: testDriver(server, { prefix, concurrency: 4 }),
+        retry: { minDelay: 50, maxDelay: 50, jitter: 0 },
+      });
+      bus.on("job.run", { id: "runner" }, async (event) => {
+        const n = (seen.get(event.id) ?? 0) + 1;
+        seen.set(event.id, n);
         by[who]++;
         await sleep(2);
+        if ((event.body as { i: number }).i % 10 === 0 && n === 1) throw new Error("first try fails");
       });
       return bus;
     };
     const [a, b] = [make("a"), make("b")];
+    const api = createBus({ driver: testDriver(server, { prefix, scheduler: false }) });
     await Promise.all([a.start(), b.start()]);
-    const ids = await a.publishBatch(Array.from({ length: 200 }, (_, i) => ({ name: "job.run", body: { i } })));
-    await eventually(() => seen.size === 200, 15_000);
-    await sleep(200);
-    assert.deepEqual([...seen.values()].filter((n) => n !== 1), [], "an event was handled twice");
-    assert.deepEqual(new Set(ids), new Set(seen.keys()));
+    const ids = await api.publishBatch(Array.from({ length: 100 }, (_, i) => ({ name: "job.run", body: { i } })));
+    await eventually(async () => (await Promise.all(ids.map((id) => api.get(id)))).every((r) => r?.status === "done"), 15_000);
+    const expected = ids.map((_, i) => (i % 10 === 0 ? 2 : 1));
+    assert.deepEqual(ids.map((id) => seen.get(id)), expected, "a run was lost or doubled");
+    const records = await Promise.all(ids.map((id) => api.get(id)));
+    assert.deepEqual(records.map((r) => r!.handlers.runner.attempts), expected);
     assert.ok(by.a > 0 && by.b > 0, `one process did all the work: ${JSON.stringify(by)}`);
-    await stopAll(a, b);
+    await stopAll(a, b, api);
   });
 
-  test("two groups each get every event and keep their own records", async () => {
+  test("two services each get every event under their own group, in one record", async () => {
     const prefix = freshPrefix();
     const got: Record<string, string[]> = { billing: [], email: [] };
     const buses = ["billing", "email"].map((group) => {
       const bus = createBus({ driver: testDriver(server, { prefix, group }) });
-      bus.on("user.joined", (event) => void got[group].push(event.id));
+      bus.on("user.joined", (event) => void got[group].push(event.id)); // the same default id in both
       return bus;
     });
     await Promise.all(buses.map((b) => b.start()));
     const id = await buses[0].publish("user.joined", { u: 1 });
     await eventually(() => got.billing.length === 1 && got.email.length === 1);
-    assert.deepEqual(got, { billing: [id], email: [id] });
-    for (const bus of buses) {
-      await eventually(async () => (await bus.get(id))?.status === "done");
-    }
+    const record = await eventually(async () => (await buses[1].get(id))?.status === "done" ? await buses[1].get(id) : undefined);
+    assert.deepEqual(Object.keys(record.handlers).sort(), ["billing:user.joined#1", "email:user.joined#1"]);
     await stopAll(...buses);
   });
 
-  test("a retry runs again only in the group whose handler failed", async () => {
+  test("a publish-only process sees a failed-then-succeeded handler as done with 2 attempts, in get and list", async () => {
     const prefix = freshPrefix();
-    const runs = { ok: 0, flaky: 0 };
-    const ok = createBus({ driver: testDriver(server, { prefix, group: "ok" }) });
-    ok.on("task.new", () => void runs.ok++);
-    const flaky = createBus({
-      driver: testDriver(server, { prefix, group: "flaky" }),
-      retry: { minDelay: 50, jitter: 0 },
+    let runs = 0;
+    const worker = createBus({ driver: testDriver(server, { prefix }), retry: { minDelay: 50, jitter: 0 } });
+    worker.on("task.new", { id: "flaky" }, () => {
+      if (++runs < 2) throw new Error("not yet");
     });
-    flaky.on("task.new", () => {
-      if (++runs.flaky < 3) throw new Error("not yet");
-    });
-    await Promise.all([ok.start(), flaky.start()]);
-    const id = await ok.publish("task.new", {});
-    await eventually(async () => (await flaky.get(id))?.status === "done");
-    await sleep(300);
-    assert.deepEqual(runs, { ok: 1, flaky: 3 });
-    await stopAll(ok, flaky);
+    await worker.start();
+    const api = createBus({ driver: testDriver(server, { prefix, scheduler: false }) });
+    const id = await api.publish("task.new", {});
+    const record = await eventually(async () => (await api.get(id))?.status === "done" ? await api.get(id) : undefined);
+    assert.equal(record.handlers.flaky.attempts, 2);
+    assert.equal(record.attempt, 2);
+    const page = await api.list({ status: "done", name: "task.*" });
+    assert.deepEqual(page.items.map((r) => [r.id, r.handlers.flaky.attempts]), [[id, 2]]);
+    await stopAll(worker, api);
   });
 
-  test("routes put events in their own stream and a process may consume only some names", async () => {
+  test("cancel() from a process without handlers stops a delayed event for every handler, whatever its delay", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const prefix = freshPrefix();
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const buses = ["a", "b"].map((group) => {
+      const bus = createBus({ now, driver: testDriver(server, { prefix, group, now }) });
+      bus.on("trial.ends", (event) => void got[group].push(event.id));
+      return bus;
+    });
+    const api = createBus({ now, driver: testDriver(server, { prefix, scheduler: false, now }) });
+    await Promise.all(buses.map((b) => b.start()));
+    const soon = await api.publish("trial.ends", { after: 1_500 }, {});
+    const cancelled = await api.publish("trial.ends", { after: "1 hour" }, {});
+    const kept = await api.publish("trial.ends", { after: "1 hour" }, {});
+    assert.equal(await api.cancel(soon), true);
+    assert.equal(await api.cancel(cancelled), true);
+    assert.equal(await api.cancel(cancelled), false, "cancelled twice");
+    assert.equal(await api.cancel("no-such-event"), false);
+    assert.equal((await buses[1].get(cancelled))?.status, "cancelled");
+    await sleep(1_800);
+    offset = 3_600_000 + 500;
+    await eventually(() => got.a.length === 1 && got.b.length === 1, 5_000);
+    await sleep(300);
+    assert.deepEqual(got, { a: [kept], b: [kept] });
+    assert.equal(await api.cancel(kept), false, "it already ran");
+    await stopAll(...buses, api);
+  });
+
+  test("an id is published once for as long as its event is kept, beyond the duplicate window", async () => {
+    const prefix = freshPrefix();
+    const seen: string[] = [];
+    const bus = createBus({ driver: testDriver(server, { prefix, duplicateWindow: 100 }), dedupWindow: 100 });
+    bus.on("pay.once", { id: "pay" }, (event) => void seen.push(event.id));
+    await bus.start();
+    await bus.publish("pay.once", { id: "order-7" }, { n: 1 });
+    await bus.publish("pay.once", { id: "later-7", after: "1 hour" }, { n: 1 });
+    await sleep(400);
+    assert.equal(await bus.publish("pay.once", { id: "order-7" }, { n: 2 }), "order-7");
+    await bus.publish("pay.once", { id: "later-7", after: "2 hours" }, { n: 2 });
+    await sleep(300);
+    assert.deepEqual(seen, ["order-7"]);
+    assert.deepEqual((await bus.get("order-7"))?.body, { n: 1 });
+    assert.equal((await bus.get("later-7"))?.due, (await bus.get("later-7"))!.time + 3_600_000);
+    await stopAll(bus);
+  });
+
+  test("routes put events in their own stream", async () => {
     const prefix = freshPrefix();
     const routes = { [`${prefix.toUpperCase()}_BILLING`]: ["billing.>"] };
     const seen: string[] = [];
-    const billingOnly = createBus({
-      driver: testDriver(server, { prefix, routes, group: "billing", consume: ["billing.>"] }),
-    });
-    billingOnly.on(">", (event) => void seen.push(event.name));
-    await billingOnly.start();
+    const billing = createBus({ driver: testDriver(server, { prefix, routes }) });
+    billing.on("billing.>", (event) => void seen.push(event.name));
+    await billing.start();
     const publisher = createBus({ driver: testDriver(server, { prefix, routes, scheduler: false }) });
     await publisher.publish("billing.charged", {});
-    await publisher.publish("user.joined", {});
+    const other = await publisher.publish("user.joined", {});
     await publisher.publish("billing.refunded", { after: 300 }, {});
     await eventually(() => seen.length === 2);
     await sleep(200);
     assert.deepEqual(seen, ["billing.charged", "billing.refunded"]);
-    await stopAll(billingOnly, publisher);
+    assert.equal((await publisher.get(other))?.noHandler, true);
+    await stopAll(billing, publisher);
   });
 
   test("a handler running longer than the ack wait is not redelivered", async () => {
@@ -173,6 +293,7 @@ describe("nats", () => {
     bus.on("renewal.due", (event) => void seen.push(now() - (event.time + event.delay)));
     await bus.start();
     const id = await bus.publish("renewal.due", { after: "360 days" }, {});
+    assert.equal((await bus.get(id))?.status, "scheduled");
     offset = 360 * 86_400_000 - 60_000; // a minute before: the scheduler catches up on the way
     await sleep(1_500);
     assert.deepEqual(seen, []);
@@ -183,56 +304,18 @@ describe("nats", () => {
     await stopAll(bus);
   });
 
-  test("cancel() keeps a scheduled event from every group", async () => {
-    let offset = 0;
-    const now = () => Date.now() + offset;
+  test("events published while a handler's processes are down reach it when one starts again", async () => {
     const prefix = freshPrefix();
-    const got: Record<string, string[]> = { a: [], b: [] };
-    const buses = ["a", "b"].map((group) => {
-      const bus = createBus({ now, driver: testDriver(server, { prefix, group, now }) });
-      bus.on("trial.ends", (event) => void got[group].push(event.id));
-      return bus;
-    });
-    await Promise.all(buses.map((b) => b.start()));
-    const cancelled = await buses[0].publish("trial.ends", { after: "1 hour" }, {});
-    const kept = await buses[0].publish("trial.ends", { after: "1 hour" }, {});
-    assert.equal(await buses[0].cancel(cancelled), true);
-    offset = 3_600_000 + 500;
-    await eventually(() => got.a.length === 1 && got.b.length === 1, 5_000);
-    await sleep(300);
-    assert.deepEqual(got, { a: [kept], b: [kept] });
-    await stopAll(...buses);
-  });
-
-  test("cancel() reaches an event the scheduler already holds in its last seconds", async () => {
-    let offset = 0;
-    const now = () => Date.now() + offset;
-    const prefix = freshPrefix();
-    const got: string[] = [];
-    const publisher = createBus({ now, driver: testDriver(server, { prefix, group: "a", now }) });
-    const other = createBus({ now, driver: testDriver(server, { prefix, group: "b", now, scheduler: false }) });
-    other.on("trial.ends", (event) => void got.push(event.id));
-    await Promise.all([publisher.start(), other.start()]);
-    const id = await publisher.publish("trial.ends", { after: "1 hour" }, {});
-    offset = 3_600_000 - 1_200; // the bucket is now within the scheduler's look-ahead
-    await sleep(400);
-    assert.equal(await publisher.cancel(id), true);
-    await sleep(1_300);
-    assert.deepEqual(got, []);
-    await stopAll(publisher, other);
-  });
-
-  test("events published while a group's processes are down reach it when one starts again", async () => {
-    const prefix = freshPrefix();
-    const first = createBus({ driver: testDriver(server, { prefix, group: "workers" }) });
-    first.on("order.placed", () => {});
+    const first = createBus({ driver: testDriver(server, { prefix }) });
+    first.on("order.placed", { id: "ship" }, () => {});
     await first.start();
     await first.stop();
-    const publisher = createBus({ driver: testDriver(server, { prefix, group: "api", scheduler: false }) });
+    const publisher = createBus({ driver: testDriver(server, { prefix, scheduler: false }) });
     const ids = await publisher.publishBatch([1, 2, 3].map((n) => ({ name: "order.placed", body: { n } })));
+    assert.equal((await publisher.get(ids[0]))?.status, "pending");
     const seen: string[] = [];
-    const second = createBus({ driver: testDriver(server, { prefix, group: "workers" }) });
-    second.on("order.placed", (event) => void seen.push(event.id));
+    const second = createBus({ driver: testDriver(server, { prefix }) });
+    second.on("order.placed", { id: "ship" }, (event) => void seen.push(event.id));
     await second.start();
     await eventually(() => seen.length === 3);
     assert.deepEqual(seen.sort(), [...ids].sort());

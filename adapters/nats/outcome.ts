@@ -1,0 +1,91 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { EdgebusError, type Envelope, type HandlerResult } from "../../mod.ts";
+import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
+import { type Names, outcomeSubject } from "./names.ts";
+
+/** What became of an event so far: one message per event, changed by compare-and-set. */
+export interface EventOutcome {
+  /** Results by handler key. */
+  readonly handlers: Readonly<Record<string, HandlerResult>>;
+  /** When a handler first started on a delayed event, epoch ms: it can no longer be cancelled. */
+  readonly started?: number;
+  /** When it was cancelled, epoch ms. */
+  readonly cancelled?: number;
+  /** The envelope, kept with a cancellation (a cancelled delayed event never reaches its stream). */
+  readonly envelope?: Envelope;
+}
+
+/** An outcome and the stream sequence it was read at (0: none yet). */
+export interface Versioned {
+  readonly value: EventOutcome | undefined;
+  readonly seq: number;
+}
+
+const encoder = new TextEncoder();
+const NONE: Versioned = { value: undefined, seq: 0 };
+
+/**
+ * Reads an event's outcome.
+ *
+ * @param jsm the JetStream manager
+ * @param names the derived names
+ * @param id the event id
+ * @returns the outcome and its version
+ */
+export async function readOutcome(jsm: JetStreamManager, names: Names, id: string): Promise<Versioned> {
+  const msg = await jsm.streams.getMessage(names.outcomesStream, { last_by_subj: outcomeSubject(names, id) });
+  return msg ? { value: msg.json<EventOutcome>(), seq: msg.seq } : NONE;
+}
+
+/**
+ * Changes an event's outcome by compare-and-set, reading it again when another process wrote
+ * first, so that results written at once by several handlers (in several processes) all stay.
+ *
+ * @param client the JetStream client
+ * @param jsm the JetStream manager
+ * @param names the derived names
+ * @param id the event id
+ * @param change the new outcome from the current one, or `undefined` to write nothing
+ * @param known the version already read, if any (saves a read when nobody wrote since)
+ * @returns what was written, or `undefined` when `change` declined
+ */
+export async function updateOutcome(
+  client: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  id: string,
+  change: (current: EventOutcome | undefined) => EventOutcome | undefined,
+  known: Versioned = NONE,
+): Promise<EventOutcome | undefined> {
+  let current = known;
+  for (let tries = 0; tries < 20; tries++) {
+    const next = change(current.value);
+    if (!next) return undefined;
+    try {
+      await client.publish(outcomeSubject(names, id), encoder.encode(JSON.stringify(next)), {
+        expect: { lastSubjectSequence: current.seq },
+      });
+      return next;
+    } catch (error) {
+      if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;
+    }
+    current = await readOutcome(jsm, names, id);
+  }
+  throw new EdgebusError("conflict", `Cannot save the outcome of "${id}": it kept changing under the write`);
+}
+
+/**
+ * Merges one handler's new result into an outcome. Runs of the same handler in two processes
+ * (a redelivery after the ack wait) both count, and a result never turns a `done` back.
+ *
+ * @param current the outcome read
+ * @param key the handler key
+ * @param result what this run did
+ * @returns the outcome to write
+ */
+export function withResult(current: EventOutcome | undefined, key: string, result: HandlerResult): EventOutcome {
+  const before = current?.handlers[key];
+  const attempts = Math.max(result.attempts, (before?.attempts ?? 0) + 1);
+  const merged: HandlerResult = before?.status === "done" ? { ...before, attempts } : { ...result, attempts };
+  return { ...current, handlers: { ...current?.handlers, [key]: merged } };
+}
