@@ -1,4 +1,4 @@
-import { type Dispatch, type Driver, EdgebusError, type Envelope } from "../../mod.ts";
+import { type Dispatch, type Driver, EdgebusError, type Envelope, type HandlerRunner } from "../../mod.ts";
 import { type BindingNames, type Bindings, DEFAULT_BINDINGS, resolveBindings } from "./bindings.ts";
 import { platformEnv } from "./env.ts";
 import { sendAll, storedId } from "./message.ts";
@@ -6,6 +6,7 @@ import type { WorkerEnv } from "./platform.ts";
 import { compileRoutes, type Route } from "./routing.ts";
 import { callObject } from "./rpc.ts";
 import { planDelivery } from "./plan.ts";
+import { type CloudflareRegistry, handlerRegistry } from "./registry.ts";
 import { groupByShard, objectName, shardOf } from "./shard.ts";
 import { type DurableStore, durableStore } from "./store.ts";
 
@@ -31,6 +32,20 @@ export interface CloudflareDriverOptions {
   /** How long finished records (done, cancelled) are kept, ms; dead letters stay until deleted.
    * @default {86400000} (1 day) */
   readonly retention?: number;
+  /** How long a handler announced by a Worker version counts as known after its last
+   * announcement, ms. While a handler for an event's name is known and this version lacks it (a
+   * gradual deployment runs two versions on one queue), the event is handed back to the queue
+   * every 5 seconds rather than settled without it. A handler removed from every version stops
+   * being waited for this long after the last version that had it announced it. Versions
+   * announce when they first take a batch and then at most once a minute.
+   * @default {86400000} (1 day) */
+  readonly handlerTtl?: number;
+  /** How long past its due time, and since it last changed, an event that is still scheduled,
+   * pending or retrying waits before the store objects' sweep sends it to its queue again (a
+   * lost message: Queues' delayed messages in `wrangler dev` do not survive a restart). Keep it
+   * above the longest handler timeout, or a slow handler's event is sent a second time.
+   * @default {120000} (2 minutes) */
+  readonly sweepAfter?: number;
   /** The environment, when it should not come from `cloudflare:workers` or from `worker()`. */
   readonly env?: WorkerEnv;
   /** The clock. @default {Date.now} */
@@ -51,6 +66,10 @@ export interface CloudflareDriver extends Driver {
   forget(ids: readonly string[]): Promise<void>;
   /** How many delayed events wait in the scheduler objects. */
   scheduled(): Promise<number>;
+  /** Where this application's handlers are known across Worker versions. */
+  readonly registry: CloudflareRegistry;
+  /** Announces this isolate's handlers (those given to `start`) unless done in the last minute. */
+  keepAnnounced(): Promise<void>;
 }
 
 function wholeNumber(value: number, name: string, min: number, max: number): number {
@@ -84,6 +103,8 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
   const schedulerShards = wholeNumber(options.schedulerShards ?? 4, "schedulerShards", 1, 1024);
   const storeShards = wholeNumber(options.storeShards ?? 4, "storeShards", 1, 1024);
   if (!(retention >= 0)) throw new EdgebusError("invalid_option", `Invalid retention ${retention}: expected ms >= 0`);
+  const handlerTtl = wholeNumber(options.handlerTtl ?? 86_400_000, "handlerTtl", 0, 366 * 86_400_000);
+  const sweepAfter = wholeNumber(options.sweepAfter ?? 120_000, "sweepAfter", 0, 366 * 86_400_000);
   const route = compileRoutes(routes, names.queue);
   const routeQueues = routes.map((r) => r.queue);
   let env: WorkerEnv | undefined = options.env;
@@ -104,7 +125,17 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
     prefix,
     shards: storeShards,
     retention,
+    sweep: { queue: names.queue, routes: routes.map(({ pattern, queue }) => ({ pattern, queue })), after: sweepAfter },
   });
+  const registry = handlerRegistry({
+    call: async <T>(method: string, ...args: unknown[]) =>
+      callObject<T>((await bindings()).store, objectName(prefix, "records", 0), method, args),
+    now,
+    ttl: handlerTtl,
+  });
+  let runner: HandlerRunner | undefined;
+  const keepAnnounced = (): Promise<void> =>
+    runner ? registry.keepAnnounced(() => runner!.handlers) : Promise.resolve();
   const scheduler = (shard: number, method: string, ...args: unknown[]) => async <T>(): Promise<T> =>
     callObject<T>((await bindings()).scheduler, objectName(prefix, "scheduler", shard), method, args);
 
@@ -128,10 +159,14 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
       if (removed) await store.deleteBodies([id]);
       return removed;
     },
-    start(_dispatch: Dispatch) {
-      // A push driver: the platform calls the Worker's queue(), which runs bus.handleBatch.
-      return Promise.resolve();
+    start(_dispatch: Dispatch, handlers?: HandlerRunner) {
+      // A push driver: the platform calls the Worker's queue(), which runs bus.handleBatch. The
+      // runner is kept only for its list of handlers, which this isolate announces.
+      runner = handlers;
+      return keepAnnounced();
     },
+    registry,
+    keepAnnounced,
     stop: () => Promise.resolve(),
     useEnv(next) {
       env = options.env ?? next;

@@ -1,4 +1,4 @@
-import { envelopeOf, type EventRecord } from "../../mod.ts";
+import type { Envelope, EventRecord } from "../../mod.ts";
 import { encodeMessage, type Outgoing, QUEUE_LIMITS, sendAll } from "./message.ts";
 import type { DurableObjectStorageLike, QueueBinding, WorkerEnv } from "./platform.ts";
 import { compileRoutes, type Route } from "./routing.ts";
@@ -60,7 +60,17 @@ export function nextSweep(storage: DurableObjectStorageLike, now: number, after:
   ).toArray();
   const earliest = row?.due as number | null | undefined;
   if (earliest === null || earliest === undefined) return undefined;
-  return Math.max(earliest + after, now + Math.min(after, 60_000));
+  // One ms past the boundary: a record counts as overdue only strictly after it.
+  return Math.max(earliest + after, now + Math.min(after, 60_000)) + 1;
+}
+
+/**
+ * The envelope to deliver again: the record without its status and results (as the core's
+ * `envelopeOf`, which the public entry does not export), as the attempt after the last one made.
+ */
+function nextDelivery(record: EventRecord): Envelope {
+  const { status: _s, handlers: _h, updatedAt: _u, noHandler: _n, ...envelope } = record;
+  return { ...envelope, attempt: record.attempt + 1 };
 }
 
 /**
@@ -85,10 +95,15 @@ export async function resendOverdue(
   const route = compileRoutes(config.routes, config.queue);
   const byQueue = new Map<string, { record: EventRecord; out: Outgoing }[]>();
   for (const record of records) {
-    const envelope = { ...envelopeOf(record), attempt: record.attempt + 1 };
+    const envelope = nextDelivery(record);
     const { body, bytes, stored } = encodeMessage(envelope, QUEUE_LIMITS.messageBytes);
     if (stored !== undefined) {
-      storage.sql.exec("INSERT OR REPLACE INTO bodies (id, envelope, created) VALUES (?, ?, ?)", record.id, stored, now);
+      storage.sql.exec(
+        "INSERT OR REPLACE INTO bodies (id, envelope, created) VALUES (?, ?, ?)",
+        record.id,
+        stored,
+        now,
+      );
     }
     const queue = route(record.name);
     byQueue.set(queue, [...(byQueue.get(queue) ?? []), { record, out: { body, bytes, delaySeconds: 0 } }]);

@@ -36,6 +36,7 @@ export function handlerRegistry(options: RegistryOptions): CloudflareRegistry {
   const { call, now, ttl } = options;
   let cached: { at: number; value: Promise<HandlerInfo[]> } | undefined;
   let announcedAt = -Infinity;
+  let announcedCount = 0;
   let announcing: Promise<void> | undefined;
 
   const registry: CloudflareRegistry = {
@@ -44,6 +45,7 @@ export function handlerRegistry(options: RegistryOptions): CloudflareRegistry {
       const rows = handlers.map(({ id, pattern }) => ({ id, pattern }));
       if (rows.length > 0) await call<void>("announce", rows, at, ttl);
       announcedAt = at;
+      announcedCount = rows.length;
     },
     known() {
       const at = now();
@@ -57,8 +59,10 @@ export function handlerRegistry(options: RegistryOptions): CloudflareRegistry {
       return cached.value;
     },
     keepAnnounced(handlers) {
-      if (now() - announcedAt < ANNOUNCE_EVERY) return Promise.resolve();
-      announcing ??= registry.announce(handlers())
+      // A handler added with bus.on() since the last announcement is announced at once.
+      const list = handlers();
+      if (now() - announcedAt < ANNOUNCE_EVERY && list.length === announcedCount) return Promise.resolve();
+      announcing ??= registry.announce(list)
         .catch((error) => console.error("edgebus: could not announce this Worker's handlers", error))
         .finally(() => (announcing = undefined));
       return announcing;

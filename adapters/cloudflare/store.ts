@@ -7,6 +7,7 @@ import {
   type Page,
   type RecordStore,
 } from "../../mod.ts";
+import type { SweepConfig } from "./overdue.ts";
 import type { DurableObjectNamespaceLike } from "./platform.ts";
 import { callObject } from "./rpc.ts";
 import { groupByShard, objectName, shardOf } from "./shard.ts";
@@ -21,6 +22,8 @@ export interface DurableStoreOptions {
   readonly shards: number;
   /** How long finished records are kept, ms. */
   readonly retention: number;
+  /** What the shard's sweep needs to re-send a lost event, sent along with each write. */
+  readonly sweep: SweepConfig;
 }
 
 /** The record store, plus the large bodies kept beside the records. */
@@ -41,7 +44,7 @@ export interface DurableStore extends RecordStore {
  * @returns the store
  */
 export function durableStore(options: DurableStoreOptions): DurableStore {
-  const { namespace, prefix, shards, retention } = options;
+  const { namespace, prefix, shards, retention, sweep } = options;
   const call = async <T>(shard: number, method: string, ...args: unknown[]): Promise<T> =>
     callObject<T>(await namespace(), objectName(prefix, "records", shard), method, args);
   const of = (id: string): number => shardOf(id, shards);
@@ -52,12 +55,12 @@ export function durableStore(options: DurableStoreOptions): DurableStore {
       const answers: boolean[] = new Array(records.length);
       const groups = groupByShard(records, (r) => r.id, shards);
       await Promise.all([...groups].map(async ([shard, group]) => {
-        const created = await call<boolean[]>(shard, "create", group.map((g) => g.item), dedupSince, retention);
+        const created = await call<boolean[]>(shard, "create", group.map((g) => g.item), dedupSince, retention, sweep);
         group.forEach((g, i) => (answers[g.index] = created[i]));
       }));
       return answers;
     },
-    put: (record) => call<void>(of(record.id), "put", record, retention),
+    put: (record) => call<void>(of(record.id), "put", record, retention, sweep),
     delete: (id) => call<boolean>(of(id), "delete", id),
     async list(query: ListQuery): Promise<Page<EventRecord>> {
       const { limit = 50, cursor } = query;

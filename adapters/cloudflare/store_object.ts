@@ -121,7 +121,7 @@ export class EdgebusStore {
   async watch(records: readonly EventRecord[], config?: SweepConfig): Promise<void> {
     if (!config) return;
     const json = JSON.stringify(config);
-    if (json !== this.#sweep) writeMeta(this.#state.storage, "sweep", (this.#sweep = json));
+    if (json !== this.#sweep) writeMeta(this.#state.storage, "sweep", this.#sweep = json);
     let earliest = Infinity;
     for (const r of records) {
       if (OPEN.has(r.status)) earliest = Math.min(earliest, Math.max(r.due, r.updatedAt) + config.after);

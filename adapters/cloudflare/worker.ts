@@ -87,6 +87,10 @@ export function worker<E = WorkerEnv>(bus: Bus, options: WorkerOptions<E> = {}):
     async queue(batch, env) {
       driver.useEnv(env as WorkerEnv);
       await driver.bindings();
+      // The first batch of an isolate starts the bus, which announces its handlers so that other
+      // Worker versions wait for them; later batches refresh that at most once a minute.
+      await bus.start().catch(() => {});
+      await driver.keepAnnounced();
       await consumeBatch(batch, { driver, handle, deadLetterQueues });
     },
   };

@@ -50,13 +50,30 @@ export function freshPrefix(label: string): string {
  */
 export function track(driver: CloudflareDriver, consume: () => Consume | undefined): CloudflareDriver {
   const deliver: Consume = (batch, env) => consume()?.(batch, env) ?? Promise.resolve();
-  return {
+  const tracked: CloudflareDriver = {
     ...driver,
     send(envelopes) {
       for (const envelope of envelopes) owners.set(envelope.id, deliver);
       return driver.send(envelopes);
     },
   };
+  consumers.set(tracked, deliver);
+  return tracked;
+}
+
+const consumers = new WeakMap<CloudflareDriver, Consume>();
+
+/**
+ * Sends the messages of `id` that reach the queues from now on to `to`: the consumer of a
+ * tracked driver, or a function of the test's own.
+ *
+ * @param id the event id
+ * @param to a driver made by {@linkcode track} or {@linkcode setup}, or a consumer
+ */
+export function deliverTo(id: string, to: CloudflareDriver | Consume): void {
+  const consume = typeof to === "function" ? to : consumers.get(to);
+  if (!consume) throw new Error("deliverTo() needs a tracked driver");
+  owners.set(id, consume);
 }
 
 /** The test Worker's `queue()`: each message to its owner, unknown ones acknowledged. */
@@ -173,9 +190,9 @@ export function conformanceDriver(options: CloudflareDriverOptions = {}): Cloudf
     consumeBatch(batch, { driver: tracked, handle: runner.handle, deadLetterQueues: ["edgebus-dlq"] });
   const tracked: CloudflareDriver = track({
     ...base,
-    start(dispatch) {
+    start(dispatch, handlers) {
       runner.start(dispatch);
-      return base.start(dispatch);
+      return base.start(dispatch, handlers);
     },
     async stop() {
       await runner.stop();
