@@ -37,13 +37,15 @@ export interface CloudflareDriverOptions {
    * gradual deployment runs two versions on one queue), the event is handed back to the queue
    * every 5 seconds rather than settled without it. A handler removed from every version stops
    * being waited for this long after the last version that had it announced it. Versions
-   * announce when they first take a batch and then at most once a minute.
+   * announce when they first take a batch and then at most once a minute, so it is at least
+   * 120000 (2 minutes).
    * @default {86400000} (1 day) */
   readonly handlerTtl?: number;
   /** How long past its due time, and since it last changed, an event that is still scheduled,
    * pending or retrying waits before the store objects' sweep sends it to its queue again (a
    * lost message: Queues' delayed messages in `wrangler dev` do not survive a restart). Keep it
-   * above the longest handler timeout, or a slow handler's event is sent a second time.
+   * above the longest handler timeout, or a slow handler's event is sent a second time. At
+   * least 1000.
    * @default {120000} (2 minutes) */
   readonly sweepAfter?: number;
   /** The environment, when it should not come from `cloudflare:workers` or from `worker()`. */
@@ -103,8 +105,9 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
   const schedulerShards = wholeNumber(options.schedulerShards ?? 4, "schedulerShards", 1, 1024);
   const storeShards = wholeNumber(options.storeShards ?? 4, "storeShards", 1, 1024);
   if (!(retention >= 0)) throw new EdgebusError("invalid_option", `Invalid retention ${retention}: expected ms >= 0`);
-  const handlerTtl = wholeNumber(options.handlerTtl ?? 86_400_000, "handlerTtl", 0, 366 * 86_400_000);
-  const sweepAfter = wholeNumber(options.sweepAfter ?? 120_000, "sweepAfter", 0, 366 * 86_400_000);
+  // Versions announce once a minute, so a shorter TTL would forget handlers still deployed.
+  const handlerTtl = wholeNumber(options.handlerTtl ?? 86_400_000, "handlerTtl", 120_000, 366 * 86_400_000);
+  const sweepAfter = wholeNumber(options.sweepAfter ?? 120_000, "sweepAfter", 1_000, 366 * 86_400_000);
   const route = compileRoutes(routes, names.queue);
   const routeQueues = routes.map((r) => r.queue);
   let env: WorkerEnv | undefined = options.env;

@@ -25,10 +25,12 @@ export { type BindingNames, type Bindings, DEFAULT_BINDINGS, MissingBindingError
 export { buryBatch, consumeBatch, CONSUMER_HANDLER, type ConsumerOptions } from "./consumer.ts";
 export { type CloudflareDriver, cloudflareDriver, type CloudflareDriverOptions } from "./driver.ts";
 export { QUEUE_LIMITS, type QueueLimits } from "./message.ts";
+export type { SweepConfig } from "./overdue.ts";
 export type * from "./platform.ts";
 export type { Route } from "./routing.ts";
 export { EdgebusScheduler, type ScheduledRow } from "./scheduler_object.ts";
 export { EdgebusStore } from "./store_object.ts";
 export type { Position } from "./record_sql.ts";
+export type { CloudflareRegistry } from "./registry.ts";
 export type { DurableStore } from "./store.ts";
 export { type EdgebusWorker, type FetchHandler, worker, type WorkerOptions } from "./worker.ts";

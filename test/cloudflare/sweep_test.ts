@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
-import { createEnvelope, type EventRecord, type EventStatus, idGenerator, initialRecord } from "../../mod.ts";
+import {
+  createEnvelope,
+  EdgebusError,
+  type EventRecord,
+  type EventStatus,
+  idGenerator,
+  initialRecord,
+} from "../../mod.ts";
 import type {
   CloudflareDriver,
   DurableObjectNamespaceLike,
@@ -156,4 +163,15 @@ test("a store object made by an older release is migrated in place: version, due
     due: 1234,
     handlers: 0,
   });
+});
+
+test("cloudflareDriver() refuses a sweepAfter under a second and a handlerTtl under two minutes", () => {
+  const refused = (options: Parameters<typeof setup>[0], pattern: RegExp) =>
+    assert.throws(
+      () => setup(options),
+      (error: unknown) =>
+        error instanceof EdgebusError && error.code === "invalid_option" && pattern.test(error.message),
+    );
+  refused({ sweepAfter: 500 }, /^Invalid sweepAfter 500: expected a whole number from 1000/);
+  refused({ handlerTtl: 60_000 }, /^Invalid handlerTtl 60000: expected a whole number from 120000/);
 });
