@@ -23,7 +23,7 @@ const snapshot = () => {
 
 const server = await startNatsServer();
 const bus = createBus({
-  driver: natsDriver({ servers: server.wsUrl, prefix: "soak", timeout: 2_000, tick: 100, recordsMaxAge: 60_000 }),
+  driver: natsDriver({ servers: server.wsUrl, prefix: "soak", timeout: 2_000, tick: 100 }),
   retry: { minDelay: 200, maxDelay: 2_000, maxAttempts: 3 },
 });
 let handled = 0;

@@ -72,8 +72,7 @@ function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number,
 
 /**
  * Handles one message for one handler: holds back early arrivals with a delayed nak, reads the
- * event's outcome (a first delivery of an event published without delay has none to read),
- * runs the handler while telling the server it is still working, then saves its result:
+ * event's outcome, runs the handler while telling the server it is still working, then saves its result:
  * a retry soon is a delayed nak, a later one a message on the handler's retry subject.
  */
 async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamClient, jsm: JetStreamManager) {
@@ -84,8 +83,9 @@ async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamCl
   const early = envelope.due - now();
   if (early > 2) return msg.nak(early);
   const key = lane.spec.key;
-  const first = !lane.retries && envelope.delay === 0 && msg.info.deliveryCount === 1;
-  let known = first ? NONE : await readOutcome(jsm, names, envelope.id);
+  // Read even on a first delivery: after a server crash a consumer may deliver again with a
+  // count of 1, and only the outcome says the handler already ran.
+  let known = await readOutcome(jsm, names, envelope.id);
   if (known.value?.cancelled !== undefined) return msg.ack();
   if (envelope.delay > 0 && known.value?.started === undefined) {
     // A delayed event can be cancelled until a handler starts: the start and a cancel are two
@@ -94,7 +94,9 @@ async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamCl
     const at = now();
     await updateOutcome(js, jsm, names, envelope.id, (cur) => {
       cancelled = cur?.cancelled !== undefined;
-      return cancelled || cur?.started !== undefined ? undefined : { ...cur, handlers: cur?.handlers ?? {}, started: at };
+      return cancelled || cur?.started !== undefined
+        ? undefined
+        : { ...cur, handlers: cur?.handlers ?? {}, started: at };
     }, known);
     if (cancelled) return msg.ack();
     known = await readOutcome(jsm, names, envelope.id); // the version to write the result over
@@ -110,21 +112,46 @@ async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamCl
     clearInterval(beat);
   }
   const wait = result.status === "failed" ? (result.nextAt ?? now()) - now() : 0;
-  if (result.status === "failed" && wait > lead) {
-    const next: Envelope = { ...envelope, attempt: attempt + 1, due: result.nextAt! };
-    await publishRetry(js, names, next, key, `${envelope.id}:${keyToken(key)}:${attempt + 1}`, {
-      now: now(),
-      lead,
-      timeout: deps.timeout,
+  // The handler ran: its result is saved through a short outage (the message is kept meanwhile),
+  // rather than given up and the handler run again.
+  const beatWhileSaving = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
+  try {
+    if (result.status === "failed" && wait > lead) {
+      const next: Envelope = { ...envelope, attempt: attempt + 1, due: result.nextAt! };
+      const msgId = `${envelope.id}:${keyToken(key)}:${attempt + 1}`;
+      await persist(() => publishRetry(js, names, next, key, msgId, { now: now(), lead, timeout: deps.timeout }));
+    }
+    let seen = known;
+    const outcome = await persist(async () => {
+      try {
+        return await updateOutcome(js, jsm, names, envelope.id, (cur) => withResult(cur, key, result), seen);
+      } catch (error) {
+        seen = NONE; // read again on the next try
+        throw error;
+      }
     });
-  }
-  const outcome = await updateOutcome(js, jsm, names, envelope.id, (cur) => withResult(cur, key, result), known);
-  if (result.status === "dead" && outcome) {
-    const dead = { ...envelope, attempt, status: "dead", handlers: outcome.handlers, updatedAt: now() };
-    await js.publish(deadSubject(names, envelope.id), encoder.encode(JSON.stringify(dead)), { timeout: deps.timeout });
+    if (result.status === "dead" && outcome) {
+      const dead = { ...envelope, attempt, status: "dead", handlers: outcome.handlers, updatedAt: now() };
+      const data = encoder.encode(JSON.stringify(dead));
+      await persist(() => js.publish(deadSubject(names, envelope.id), data, { timeout: deps.timeout }));
+    }
+  } finally {
+    clearInterval(beatWhileSaving);
   }
   if (result.status === "failed" && wait <= lead) msg.nak(Math.max(0, wait));
   else msg.ack();
+}
+
+/** Tries a write again with backoff for about 25 s before giving up. */
+async function persist<T>(write: () => Promise<T>, tries = 10): Promise<T> {
+  for (let i = 1;; i++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (i >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 50 * 2 ** i)));
+    }
+  }
 }
 
 /**

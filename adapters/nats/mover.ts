@@ -106,7 +106,6 @@ export function createMover(deps: MoverDeps): Mover {
       else fire();
     });
 
-
   return {
     async read(client, jsm, bucket) {
       const subject = bucketSubject(names, bucket);

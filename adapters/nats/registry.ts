@@ -44,7 +44,12 @@ export function createRegistry(ttl: number, now: () => number): Registry {
       let note: ConsumerNote;
       try {
         note = JSON.parse(info.config.description ?? "");
-        found.push({ key: note.handler, pattern: note.pattern, matches: compilePattern(note.pattern), since: parseTime(info.created) });
+        found.push({
+          key: note.handler,
+          pattern: note.pattern,
+          matches: compilePattern(note.pattern),
+          since: parseTime(info.created),
+        });
       } catch {
         // Not one of ours.
       }

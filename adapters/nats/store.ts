@@ -207,10 +207,12 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
       }
       top = from;
     }
-    const records = await Promise.all(items.slice(0, limit).map(async ({ record }) => {
-      const outcome = await readOutcome(jsm, names, record.id);
-      return buildRecord({ dead: record, outcome: outcome.value }, await known(jsm, record.name), now())!;
-    }));
+    const records = await Promise.all(
+      items.slice(0, limit).map(async ({ record }) => {
+        const outcome = await readOutcome(jsm, names, record.id);
+        return buildRecord({ dead: record, outcome: outcome.value }, await known(jsm, record.name), now())!;
+      }),
+    );
     const more = items.length > limit;
     return more ? { items: records, cursor: encodePositions([items[limit - 1].seq]) } : { items: records };
   };
@@ -225,9 +227,7 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     const wanted = (r: EventRecord) => status === undefined || r.status === status;
     const pages = await Promise.all(
       sources.map((s, i) =>
-        positions[i] === 0
-          ? { items: [], exhausted: true }
-          : listFrom(jsm, s, positions[i], wanted, matches, limit + 1)
+        positions[i] === 0 ? { items: [], exhausted: true } : listFrom(jsm, s, positions[i], wanted, matches, limit + 1)
       ),
     );
     const merged = pages.flatMap((p, i) => p.items.map((item) => ({ ...item, source: i })))

@@ -68,7 +68,10 @@ export function deliveryCases(o: ConformanceOptions): void {
       }, patience);
       const expected = ["charge", "email", "audit", "metrics"];
       // Independent handlers run each on its own: every one runs once, in no set order.
-      assert.deepEqual(o.independentHandlers ? [...order].sort() : order, o.independentHandlers ? [...expected].sort() : expected);
+      assert.deepEqual(
+        o.independentHandlers ? [...order].sort() : order,
+        o.independentHandlers ? [...expected].sort() : expected,
+      );
       assert.deepEqual(Object.keys(record.handlers).sort(), ["audit", "charge", "email", "metrics"]);
     }),
   );

@@ -142,8 +142,10 @@ export function recordCases(o: ConformanceOptions): void {
       messages.push({ id: "m-junk", body: "not an envelope" });
       const before = Date.now();
       if (o.noBatches) {
-        await assert.rejects(bus.handleBatch(messages), (e: unknown) =>
-          e instanceof EdgebusError && e.code === "invalid_option" && /handleBatch/.test(e.message));
+        await assert.rejects(
+          bus.handleBatch(messages),
+          (e: unknown) => e instanceof EdgebusError && e.code === "invalid_option" && /handleBatch/.test(e.message),
+        );
         assert.deepEqual(runs, {});
         return;
       }

@@ -156,7 +156,10 @@ describe("nats", () => {
     const api = createBus({ driver: testDriver(server, { prefix, scheduler: false }) });
     await Promise.all([a.start(), b.start()]);
     const ids = await api.publishBatch(Array.from({ length: 100 }, (_, i) => ({ name: "job.run", body: { i } })));
-    await eventually(async () => (await Promise.all(ids.map((id) => api.get(id)))).every((r) => r?.status === "done"), 15_000);
+    await eventually(
+      async () => (await Promise.all(ids.map((id) => api.get(id)))).every((r) => r?.status === "done"),
+      15_000,
+    );
     const expected = ids.map((_, i) => (i % 10 === 0 ? 2 : 1));
     assert.deepEqual(ids.map((id) => seen.get(id)), expected, "a run was lost or doubled");
     const records = await Promise.all(ids.map((id) => api.get(id)));
@@ -176,7 +179,9 @@ describe("nats", () => {
     await Promise.all(buses.map((b) => b.start()));
     const id = await buses[0].publish("user.joined", { u: 1 });
     await eventually(() => got.billing.length === 1 && got.email.length === 1);
-    const record = await eventually(async () => (await buses[1].get(id))?.status === "done" ? await buses[1].get(id) : undefined);
+    const record = await eventually(async () =>
+      (await buses[1].get(id))?.status === "done" ? await buses[1].get(id) : undefined
+    );
     assert.deepEqual(Object.keys(record.handlers).sort(), ["billing:user.joined#1", "email:user.joined#1"]);
     await stopAll(...buses);
   });
