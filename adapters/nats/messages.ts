@@ -1,9 +1,9 @@
-import type { JetStreamManager, MsgRequest, StoredMsg } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 
 /**
  * The first message on `subject` (wildcards allowed) at or after sequence `seq`, or `null`.
- * nats-server 2.9 answers `next_by_subj` on the stream message API; the client types only
- * declare it for direct gets, which need `allow_direct` streams.
+ * A direct get (the driver's streams allow them), answered by the stream without the JetStream
+ * API.
  *
  * @param jsm the JetStream manager
  * @param stream the stream name
@@ -17,5 +17,5 @@ export function nextMessage(
   subject: string,
   seq: number,
 ): Promise<StoredMsg | null> {
-  return jsm.streams.getMessage(stream, { next_by_subj: subject, seq } as unknown as MsgRequest);
+  return jsm.direct.getMessage(stream, { next_by_subj: subject, seq });
 }

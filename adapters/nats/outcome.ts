@@ -33,7 +33,7 @@ const NONE: Versioned = { value: undefined, seq: 0 };
  * @returns the outcome and its version
  */
 export async function readOutcome(jsm: JetStreamManager, names: Names, id: string): Promise<Versioned> {
-  const msg = await jsm.streams.getMessage(names.outcomesStream, { last_by_subj: outcomeSubject(names, id) });
+  const msg = await jsm.direct.getMessage(names.outcomesStream, { last_by_subj: outcomeSubject(names, id) });
   return msg ? { value: msg.json<EventOutcome>(), seq: msg.seq } : NONE;
 }
 

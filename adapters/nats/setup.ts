@@ -51,6 +51,10 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     if (!racing) throw error;
     const info = await jsm.streams.info(config.name).catch(() => undefined);
     if (!info) throw error;
+    if (config.allow_direct && !info.config.allow_direct) {
+      // Reads are direct gets: a stream made without them (by hand, say) is given them.
+      await jsm.streams.update(config.name, { ...info.config, allow_direct: true });
+    }
     const missing = (config.subjects ?? []).filter((s) => !info.config.subjects?.includes(s));
     if (missing.length > 0) {
       throw new EdgebusError(
@@ -73,7 +77,7 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
  */
 export async function ensureStreams(jsm: JetStreamManager, names: Names, settings: StreamSettings): Promise<void> {
   const storage = settings.storage === "memory" ? StorageType.Memory : StorageType.File;
-  const common = { storage, retention: RetentionPolicy.Limits, num_replicas: 1 };
+  const common = { storage, retention: RetentionPolicy.Limits, num_replicas: 1, allow_direct: true };
   const duplicate_window = nanos(settings.duplicateWindow);
   const p = names.prefix;
   await Promise.all([

@@ -45,15 +45,15 @@ export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promi
     });
 }
 
-/** A message by subject, or undefined. */
+/** A message by subject, or undefined (a direct get: any replica answers, without the JetStream API). */
 export async function lastOn(jsm: JetStreamManager, stream: string, subject: string): Promise<StoredMsg | undefined> {
-  return (await jsm.streams.getMessage(stream, { last_by_subj: subject })) ?? undefined;
+  return (await jsm.direct.getMessage(stream, { last_by_subj: subject })) ?? undefined;
 }
 
 /** A message by sequence, or undefined when it was removed. */
 async function atSeq(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg | undefined> {
   try {
-    return (await jsm.streams.getMessage(stream, { seq })) ?? undefined;
+    return (await jsm.direct.getMessage(stream, { seq })) ?? undefined;
   } catch (error) {
     if (/no message found|not found/i.test(String(error))) return undefined;
     throw error;
@@ -96,6 +96,7 @@ interface Source {
 }
 
 const CHUNK = 64;
+const MAX_CHUNK = 512;
 
 function encodePositions(positions: readonly number[]): string {
   return `n${positions.join("-")}`;
@@ -140,21 +141,19 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     { stream: names.delayedStream, first: () => true },
   ];
 
-  /** Completes the parts of an event found in a stream with its other lookups. */
+  /**
+   * Completes the parts of an event found in a stream. Its outcome holds every result (a dead
+   * letter only repeats them, for when the outcome has expired with the event), so a listed
+   * event costs one lookup, two for a delayed one.
+   */
   const complete = async (jsm: JetStreamManager, msg: StoredMsg, delayedSource: boolean): Promise<EventParts> => {
     const envelope = msg.json<Envelope>();
     const route = routeOf(names, envelope.name);
-    const [outcome, dead, event] = await Promise.all([
+    const [outcome, event] = await Promise.all([
       readOutcome(jsm, names, envelope.id),
-      lastOn(jsm, names.deadStream, deadSubject(names, envelope.id)),
       delayedSource ? lastOn(jsm, route.stream, eventSubject(route, envelope.id)) : Promise.resolve(msg),
     ]);
-    return {
-      event: stored(event),
-      delayed: delayedSource ? envelope : undefined,
-      outcome: outcome.value,
-      dead: dead?.json<EventRecord>(),
-    };
+    return { event: stored(event), delayed: delayedSource ? envelope : undefined, outcome: outcome.value };
   };
 
   const listFrom = async (
@@ -170,8 +169,11 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     if (info.state.messages === 0) return { items: [], exhausted: true };
     let top = Math.min(below, info.state.last_seq + 1);
     const items: { record: EventRecord; seq: number }[] = [];
+    let chunk = size;
     while (top > firstSeq && items.length < size) {
-      const from = Math.max(firstSeq, top - CHUNK);
+      // A first chunk of one page; more when the filter skips much of what it reads.
+      const from = Math.max(firstSeq, top - chunk);
+      chunk = Math.min(MAX_CHUNK, chunk * 2);
       const seqs = Array.from({ length: top - from }, (_, i) => top - 1 - i);
       const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, source.stream, s)));
       const found = await Promise.all(msgs.map(async (m) => {
