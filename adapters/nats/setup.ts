@@ -51,10 +51,6 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     if (!racing) throw error;
     const info = await jsm.streams.info(config.name).catch(() => undefined);
     if (!info) throw error;
-    if (config.allow_direct && !info.config.allow_direct) {
-      // Reads are direct gets: a stream made without them (by hand, say) is given them.
-      await jsm.streams.update(config.name, { ...info.config, allow_direct: true });
-    }
     const missing = (config.subjects ?? []).filter((s) => !info.config.subjects?.includes(s));
     if (missing.length > 0) {
       throw new EdgebusError(
@@ -63,6 +59,10 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
           missing.join(", ")
         } (streams of edgebus 0.1 have another layout: see the README's upgrade note, or choose another prefix)`,
       );
+    }
+    if (config.allow_direct && !info.config.allow_direct) {
+      // Reads are direct gets: a stream made without them (by hand, say) is given them.
+      await jsm.streams.update(config.name, { ...info.config, allow_direct: true });
     }
   }
 }
