@@ -39,7 +39,8 @@ export interface NatsDriverOptions {
   readonly duplicateWindow?: number;
   /**
    * How long an event and its record stay, ms, finished or not; dead letters stay until replayed
-   * or deleted. Keep it longer than the retry policy's `maxAge`.
+   * or deleted. Keep it longer than the retry policy's `maxAge`. A handler that no process has
+   * run for this long is retired (its consumers are removed), so no record waits for it.
    * @default {1296000000} (15 days)
    */
   readonly eventsMaxAge?: number;
@@ -172,7 +173,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
       const consumersOf = async (list: readonly HandlerInfo[]) => {
         for (const h of list) ids.set(handlerKey(group, h.id), h.id);
         const specs = consumerSpecs(names, list.map((h) => ({ handler: handlerKey(group, h.id), pattern: h.pattern })));
-        await Promise.all(specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20))));
+        await Promise.all(specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge)));
         registry.refresh();
         return specs;
       };

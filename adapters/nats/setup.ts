@@ -154,17 +154,22 @@ export function consumerSpecs(names: Names, handlers: readonly ConsumerNote[]): 
  * @param spec the handler and stream
  * @param ackWait ms before an unacknowledged message is redelivered
  * @param maxAckPending how many messages may be unacknowledged at once
+ * @param retireAfter ms without a process pulling after which the server removes them
  */
 export async function ensureConsumers(
   jsm: JetStreamManager,
   spec: ConsumerSpec,
   ackWait: number,
   maxAckPending: number,
+  retireAfter: number,
 ): Promise<void> {
   const note: ConsumerNote = { handler: spec.key, pattern: spec.pattern };
   const base = {
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(ackWait),
+    // A handler no process has pulled for as long as events are kept is retired by the server:
+    // its events have expired with it, and nothing waits for it any more.
+    inactive_threshold: nanos(retireAfter),
     max_deliver: -1,
     max_ack_pending: maxAckPending,
     description: JSON.stringify(note),

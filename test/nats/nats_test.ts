@@ -251,6 +251,24 @@ describe("nats", () => {
     await stopAll(bus);
   });
 
+  test("a handler no process runs for eventsMaxAge is retired, and no record waits for it", async () => {
+    const prefix = freshPrefix();
+    const options = { prefix, eventsMaxAge: 1_500, duplicateWindow: 500 };
+    const gone = createBus({ driver: testDriver(server, options) });
+    gone.on("legacy.event", { id: "legacy" }, () => {});
+    await gone.start();
+    await gone.stop();
+    const api = createBus({ driver: testDriver(server, { ...options, scheduler: false }) });
+    const id = await api.publish("legacy.event", {});
+    assert.equal((await api.get(id))?.status, "pending");
+    await sleep(3_000);
+    const later = await api.publish("legacy.event", {});
+    const record = await eventually(async () => (await api.get(later))?.noHandler ? await api.get(later) : undefined);
+    assert.equal(record.status, "done");
+    assert.equal(await api.get(id), undefined, "the event expired with its handler");
+    await stopAll(api);
+  });
+
   test("routes put events in their own stream", async () => {
     const prefix = freshPrefix();
     const routes = { [`${prefix.toUpperCase()}_BILLING`]: ["billing.>"] };
