@@ -4,7 +4,8 @@ import type { DurableObjectStorageLike } from "./platform.ts";
  * The schema of a records shard, one step per version. A step is applied once, in order, in the
  * same transaction as the version it brings, when the object wakes: an object created by an
  * older release (which had no `meta` table, hence version 0) is brought up to date in place.
- * Steps are never edited once released; a change is a new step.
+ * Steps are never edited once released; a change is a new step, and only adds (tables, columns,
+ * indexes), so that the release before it still runs on the new tables.
  */
 const STEPS: readonly (readonly string[])[] = [
   // 1: the records, and the bodies too large for a queue message.
@@ -19,11 +20,16 @@ const STEPS: readonly (readonly string[])[] = [
   ],
   // 2: the handlers each Worker version announces (shard 0 only, but cheap everywhere).
   ["CREATE TABLE handlers (id TEXT PRIMARY KEY, pattern TEXT NOT NULL, seen INTEGER NOT NULL)"],
-  // 3: the due time as a column, so that the sweep finds overdue records by index.
+  // 3: the due time as a column, so that the sweep finds overdue records by index. A release
+  // from before this step (still running during a gradual deployment, or after a rollback)
+  // inserts rows without it: the trigger fills it in.
   [
     "ALTER TABLE records ADD COLUMN due INTEGER",
     "UPDATE records SET due = json_extract(data, '$.due')",
     "CREATE INDEX records_by_due ON records (status, due)",
+    `CREATE TRIGGER records_due AFTER INSERT ON records WHEN NEW.due IS NULL BEGIN
+      UPDATE records SET due = json_extract(NEW.data, '$.due') WHERE id = NEW.id;
+    END`,
   ],
 ];
 
@@ -41,10 +47,9 @@ export function migrate(storage: DurableObjectStorageLike): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const [row] = sql.exec("SELECT value FROM meta WHERE key = 'version'").toArray();
   const found = row ? Number(row.value) : 0;
-  if (found > SCHEMA_VERSION) {
-    throw new Error(`The EdgebusStore tables are at version ${found}, newer than this release's ${SCHEMA_VERSION}`);
-  }
-  if (found === SCHEMA_VERSION) return found;
+  // Steps only add: a release older than the tables (two versions in a gradual deployment, or a
+  // rollback) keeps working on them, and leaves them as they are.
+  if (found >= SCHEMA_VERSION) return found;
   storage.transactionSync(() => {
     for (const step of STEPS.slice(found)) for (const statement of step) sql.exec(statement);
     sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", String(SCHEMA_VERSION));

@@ -132,7 +132,7 @@ test("a re-sent record is not re-sent by the next sweep, only after another grac
   assert.ok(Date.now() - touched.updatedAt >= 1_000);
 });
 
-test("a store object made by an older release is migrated in place: version, due column, handlers table", async () => {
+test("a store object made by an older release is migrated in place, and the older release still writes to it", async () => {
   const stub = storeOf(freshPrefix("migrate"));
   const result = await runInDurableObject(stub as never, (_instance: unknown, state: DurableObjectStateLike) => {
     const { sql } = state.storage;
@@ -148,11 +148,16 @@ test("a store object made by an older release is migrated in place: version, due
     );
     const before = migrate(state.storage);
     const again = migrate(state.storage);
+    // The older release, still running beside this one, inserts without the due column.
+    sql.exec(
+      "INSERT INTO records (id, time, name, status, updated, data) VALUES ('e2', 2, 'report.ready', 'pending', 2, ?)",
+      JSON.stringify({ id: "e2", due: 5678 }),
+    );
     return {
       before,
       again,
       version: sql.exec("SELECT value FROM meta WHERE key = 'version'").toArray()[0].value,
-      due: sql.exec("SELECT due FROM records WHERE id = 'e1'").toArray()[0].due,
+      due: sql.exec("SELECT id, due FROM records ORDER BY id").toArray(),
       handlers: sql.exec("SELECT COUNT(*) AS n FROM handlers").toArray()[0].n,
     };
   });
@@ -160,7 +165,7 @@ test("a store object made by an older release is migrated in place: version, due
     before: 0,
     again: SCHEMA_VERSION,
     version: String(SCHEMA_VERSION),
-    due: 1234,
+    due: [{ id: "e1", due: 1234 }, { id: "e2", due: 5678 }],
     handlers: 0,
   });
 });
