@@ -71,6 +71,12 @@ export function worker<E = WorkerEnv>(bus: Bus, options: WorkerOptions<E> = {}):
   }
   const { fetch = notFound, deadLetterQueues = ["edgebus-dlq"] } = options;
   const handle = bus.handleBatch.bind(bus);
+  // The first call in an isolate starts the bus, which announces its handlers so that other
+  // Worker versions wait for them; later calls refresh that at most once a minute (cached).
+  const announce = async (): Promise<void> => {
+    await bus.start().catch(() => {});
+    await driver.keepAnnounced();
+  };
 
   return {
     async fetch(request, env, ctx) {
@@ -82,15 +88,15 @@ export function worker<E = WorkerEnv>(bus: Bus, options: WorkerOptions<E> = {}):
         console.error(error.message);
         return Response.json({ error: { code: error.code, message: error.message } }, { status: 500 });
       }
+      // A new version that serves requests before its first batch is known to the others sooner;
+      // in the background, so that no response waits for it.
+      ctx.waitUntil(announce());
       return await fetch(request, env, ctx);
     },
     async queue(batch, env) {
       driver.useEnv(env as WorkerEnv);
       await driver.bindings();
-      // The first batch of an isolate starts the bus, which announces its handlers so that other
-      // Worker versions wait for them; later batches refresh that at most once a minute.
-      await bus.start().catch(() => {});
-      await driver.keepAnnounced();
+      await announce();
       await consumeBatch(batch, { driver, handle, deadLetterQueues });
     },
   };

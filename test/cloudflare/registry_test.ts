@@ -3,7 +3,7 @@
  * makes two buses on one object prefix, as two versions of one Worker are.
  */
 import assert from "node:assert/strict";
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
 import { createEnvelope, type Envelope, idGenerator, initialRecord } from "../../mod.ts";
@@ -71,6 +71,17 @@ test("a version without the handler hands the event back to the queue; the versi
   await sleep(200);
   assert.equal(runs.bDeleted, 1);
   assert.equal((await a.bus.get(deleted.id))?.status, "done");
+});
+
+test("a version that has only served requests so far is waited for too", async () => {
+  const { a, b } = versions();
+  const ctx = createExecutionContext();
+  await b.handlers.fetch(new Request("http://edgebus.test/"), workerEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  const deleted = await recorded(a, "user.deleted");
+  deliverTo(deleted.id, (batch) => Promise.resolve(batch.messages.forEach((m) => m.ack())));
+  await take(a, [deleted]);
+  assert.equal((await a.bus.get(deleted.id))?.status, "pending");
 });
 
 test("an event no version handles is still settled as having no handler", async () => {
