@@ -40,3 +40,11 @@ export async function killWorker(child: ChildProcess): Promise<void> {
   child.kill("SIGKILL");
   await gone;
 }
+
+/** Stops a worker with SIGTERM (its bus stops gracefully) and waits until it is gone. */
+export async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  await gone;
+}
