@@ -43,3 +43,14 @@ export async function leaseOwner(nc: NatsConnection, prefix: string): Promise<Le
   const msg = await jsm.streams.getMessage(`${prefix.toUpperCase()}_META`, { last_by_subj: `${prefix}.meta.lease` });
   return msg?.json<LeaseState>();
 }
+
+/**
+ * The pid of the worker holding an unexpired lease, from the lease message and the workers'
+ * `owner <pid> <name>` ledger lines; `undefined` when nobody holds it (or no line names it yet).
+ */
+export async function leaderPid(nc: NatsConnection, prefix: string, ledger: string[][]): Promise<number | undefined> {
+  const lease = await leaseOwner(nc, prefix);
+  if (!lease || lease.until <= Date.now()) return undefined;
+  const line = ledger.find(([what, , owner]) => what === "owner" && owner === lease.owner);
+  return line ? Number(line[1]) : undefined;
+}
