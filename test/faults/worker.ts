@@ -8,6 +8,7 @@
  *   (fault.twostep: `first`, `second`), `delayed` (fault.delayed), `welcome` (user.joined) and
  *   `cleanup` (user.deleted), the last two working WORK_MS (20) before they write;
  * - VERSION: a label written with `welcome` and `cleanup` lines (`0`), for rolling deploys;
+ * - ACK_WAIT (3000): the consumers' ack wait, ms;
  * - SCHEDULER (`1`; `0` for none), LEASE_TTL (1500) and TICK (50): the scheduler's part;
  * - LEASE_LOG=1: writes `owner <pid> <lease owner name>` once, when it first writes the lease.
  */
@@ -32,7 +33,7 @@ const bus = createBus({
     servers: env.NATS_URL!,
     prefix: env.PREFIX!,
     group: "workers",
-    ackWait: 3_000,
+    ackWait: Number(env.ACK_WAIT ?? 3_000),
     tick: Number(env.TICK ?? 50),
     leaseTtl: Number(env.LEASE_TTL ?? 1_500),
     timeout: 2_000,
