@@ -35,6 +35,7 @@ export interface CloudflareRegistry extends HandlerRegistry {
 export function handlerRegistry(options: RegistryOptions): CloudflareRegistry {
   const { call, now, ttl } = options;
   let cached: { at: number; value: Promise<HandlerInfo[]> } | undefined;
+  let last: HandlerInfo[] | undefined;
   let announcedAt = -Infinity;
   let announcedCount = 0;
   let announcing: Promise<void> | undefined;
@@ -50,11 +51,20 @@ export function handlerRegistry(options: RegistryOptions): CloudflareRegistry {
     known() {
       const at = now();
       if (!cached || at - cached.at >= KNOWN_FOR || at < cached.at) {
-        const value = call<HandlerInfo[]>("known", at - ttl);
-        const entry = { at, value };
+        const entry = {
+          at,
+          value: call<HandlerInfo[]>("known", at - ttl).then(
+            (found) => (last = found),
+            (error) => {
+              // A failed read is not kept (the next delivery asks again); until one succeeds,
+              // the last answer stands, so that a blip of shard 0 does not fail deliveries.
+              if (cached === entry) cached = undefined;
+              if (last) return last;
+              throw error;
+            },
+          ),
+        };
         cached = entry;
-        // A failed read is not kept: the next delivery asks again.
-        value.catch(() => cached === entry && (cached = undefined));
       }
       return cached.value;
     },
