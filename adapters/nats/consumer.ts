@@ -130,8 +130,8 @@ async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamCl
         throw error;
       }
     });
-    if (result.status === "dead" && outcome) {
-      const dead = { ...envelope, attempt, status: "dead", handlers: outcome.handlers, updatedAt: now() };
+    if (result.status === "dead" && outcome?.value) {
+      const dead = { ...envelope, attempt, status: "dead", handlers: outcome.value.handlers, updatedAt: now() };
       const data = encoder.encode(JSON.stringify(dead));
       await persist(() => js.publish(deadSubject(names, envelope.id), data, { timeout: deps.timeout }));
     }

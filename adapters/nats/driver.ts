@@ -173,7 +173,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
       const consumersOf = async (list: readonly HandlerInfo[]) => {
         for (const h of list) ids.set(handlerKey(group, h.id), h.id);
         const specs = consumerSpecs(names, list.map((h) => ({ handler: handlerKey(group, h.id), pattern: h.pattern })));
-        await Promise.all(specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge)));
+        await Promise.all(
+          specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge)),
+        );
         registry.refresh();
         return specs;
       };

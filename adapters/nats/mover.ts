@@ -67,10 +67,9 @@ export function createMover(deps: MoverDeps): Mover {
     return first !== undefined && first.json<Envelope>().time !== msg.json<Envelope>().time;
   };
 
-  const move = async (client: JetStreamClient, jsm: JetStreamManager, msg: StoredMsg): Promise<void> => {
+  const move = async (client: JetStreamClient, msg: StoredMsg): Promise<void> => {
     const target = msg.header.get(SUBJECT_HEADER);
     const retry = target.startsWith(`${names.prefix}.re.`);
-    if (await stale(jsm, msg, retry)) return;
     const h = makeHeaders();
     h.set(MOVED_HEADER, "1");
     // The same Nats-Msg-Id as any earlier attempt of this move: the stream drops a repeat, and an
@@ -86,13 +85,13 @@ export function createMover(deps: MoverDeps): Mover {
     }
   };
 
-  const arm = (client: JetStreamClient, jsm: JetStreamManager, h: Held): Promise<void> =>
+  const arm = (client: JetStreamClient, h: Held): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const fire = (): void => {
         h.timer = undefined;
         forget(h);
         if (h.dropped) resolve();
-        else move(client, jsm, h.msg).then(resolve, reject);
+        else move(client, h.msg).then(resolve, reject);
       };
       h.settle = (error) => {
         clearTimeout(h.timer);
@@ -114,7 +113,12 @@ export function createMover(deps: MoverDeps): Mover {
       let batch: Held[] = [];
       let bytes = 0;
       const flush = (): void => {
-        for (const h of batch) moves.push(arm(client, jsm, h));
+        // Checked when read, seconds ahead of the move: a cancellation after it is caught by the
+        // handlers, which read the outcome before they run.
+        for (const h of batch) {
+          const retry = h.msg.header.get(SUBJECT_HEADER).startsWith(`${names.prefix}.re.`);
+          moves.push(stale(jsm, h.msg, retry).then((skip) => skip ? forget(h) : arm(client, h)));
+        }
         batch = [];
         bytes = 0;
       };

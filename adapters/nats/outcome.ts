@@ -47,7 +47,7 @@ export async function readOutcome(jsm: JetStreamManager, names: Names, id: strin
  * @param id the event id
  * @param change the new outcome from the current one, or `undefined` to write nothing
  * @param known the version already read, if any (saves a read when nobody wrote since)
- * @returns what was written, or `undefined` when `change` declined
+ * @returns what was written and its sequence, or `undefined` when `change` declined
  */
 export async function updateOutcome(
   client: JetStreamClient,
@@ -56,16 +56,16 @@ export async function updateOutcome(
   id: string,
   change: (current: EventOutcome | undefined) => EventOutcome | undefined,
   known: Versioned = NONE,
-): Promise<EventOutcome | undefined> {
+): Promise<Versioned | undefined> {
   let current = known;
   for (let tries = 0; tries < 20; tries++) {
     const next = change(current.value);
     if (!next) return undefined;
     try {
-      await client.publish(outcomeSubject(names, id), encoder.encode(JSON.stringify(next)), {
+      const ack = await client.publish(outcomeSubject(names, id), encoder.encode(JSON.stringify(next)), {
         expect: { lastSubjectSequence: current.seq },
       });
-      return next;
+      return { value: next, seq: ack.seq };
     } catch (error) {
       if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;
     }
