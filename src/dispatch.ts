@@ -252,7 +252,9 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     let at = outcome === "retry" ? Math.min(...matching.map((h) => results[h.id]?.nextAt ?? Infinity)) : undefined;
     if (elsewhere.length > 0 && outcome !== "dead") {
       // Another process has a handler this one lacks: offer the event again rather than settle it.
-      const handBack = now() + handOff;
+      // 5 s, doubling with each hand-back up to about 5 minutes: a handler removed from every
+      // version is waited for until the registry forgets it, without a message every 5 s.
+      const handBack = now() + handOff * 2 ** Math.min(Math.max(0, envelope.attempt - 1), 6);
       at = outcome === "retry" ? Math.min(at!, handBack) : handBack;
       if (outcome === "done") outcome = "retry";
     }
