@@ -75,7 +75,14 @@ function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number,
  * event's outcome, runs the handler while telling the server it is still working, then saves its result:
  * a retry soon is a delayed nak, a later one a message on the handler's retry subject.
  */
-async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamClient, jsm: JetStreamManager) {
+async function handle(
+  msg: JsMsg,
+  lane: Lane,
+  deps: ConsumeDeps,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  alive: Set<JsMsg>,
+) {
   const { names, now, lead } = deps;
   const envelope = readEnvelope(msg.string());
   if (!envelope) return msg.term(); // not an edgebus event: never redeliver it
@@ -92,51 +99,66 @@ async function handle(msg: JsMsg, lane: Lane, deps: ConsumeDeps, js: JetStreamCl
     // compare-and-sets on one subject, so exactly one of them wins.
     let cancelled = false;
     const at = now();
-    await updateOutcome(js, jsm, names, envelope.id, (cur) => {
+    const marked = await updateOutcome(js, jsm, names, envelope.id, (cur) => {
       cancelled = cur?.cancelled !== undefined;
       return cancelled || cur?.started !== undefined
         ? undefined
         : { ...cur, handlers: cur?.handlers ?? {}, started: at };
     }, known);
     if (cancelled) return msg.ack();
-    known = await readOutcome(jsm, names, envelope.id); // the version to write the result over
+    // The version to write the result over (read again when another handler marked it first).
+    known = marked ?? await readOutcome(jsm, names, envelope.id);
   }
   const previous = known.value?.handlers[key];
   if (!shouldRun(lane, previous, now(), lead)) return msg.ack();
   const attempt = (previous?.attempts ?? 0) + 1;
-  const beat = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
-  let result: HandlerResult;
+  // While the handler runs and its result is saved, the server is told the message is in work.
+  alive.add(msg);
   try {
-    result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+    const result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+    await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
   } finally {
-    clearInterval(beat);
+    alive.delete(msg);
   }
+}
+
+/**
+ * Saves what a handler did: its next attempt when due later than the lead, its result in the
+ * outcome, and a dead letter; then acks, or naks for a retry soon. The handler ran, so each
+ * write is tried again through a short outage (the message is kept meanwhile) rather than given
+ * up and the handler run again.
+ */
+async function save(
+  msg: JsMsg,
+  envelope: Envelope,
+  attempt: number,
+  key: string,
+  result: HandlerResult,
+  known: Versioned,
+  deps: ConsumeDeps,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+): Promise<void> {
+  const { names, now, lead } = deps;
   const wait = result.status === "failed" ? (result.nextAt ?? now()) - now() : 0;
-  // The handler ran: its result is saved through a short outage (the message is kept meanwhile),
-  // rather than given up and the handler run again.
-  const beatWhileSaving = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWait / 3)));
-  try {
-    if (result.status === "failed" && wait > lead) {
-      const next: Envelope = { ...envelope, attempt: attempt + 1, due: result.nextAt! };
-      const msgId = `${envelope.id}:${keyToken(key)}:${attempt + 1}`;
-      await persist(() => publishRetry(js, names, next, key, msgId, { now: now(), lead, timeout: deps.timeout }));
+  if (result.status === "failed" && wait > lead) {
+    const next: Envelope = { ...envelope, attempt: attempt + 1, due: result.nextAt! };
+    const msgId = `${envelope.id}:${keyToken(key)}:${attempt + 1}`;
+    await persist(() => publishRetry(js, names, next, key, msgId, { now: now(), lead, timeout: deps.timeout }));
+  }
+  let seen = known;
+  const outcome = await persist(async () => {
+    try {
+      return await updateOutcome(js, jsm, names, envelope.id, (cur) => withResult(cur, key, result), seen);
+    } catch (error) {
+      seen = NONE; // read again on the next try
+      throw error;
     }
-    let seen = known;
-    const outcome = await persist(async () => {
-      try {
-        return await updateOutcome(js, jsm, names, envelope.id, (cur) => withResult(cur, key, result), seen);
-      } catch (error) {
-        seen = NONE; // read again on the next try
-        throw error;
-      }
-    });
-    if (result.status === "dead" && outcome?.value) {
-      const dead = { ...envelope, attempt, status: "dead", handlers: outcome.value.handlers, updatedAt: now() };
-      const data = encoder.encode(JSON.stringify(dead));
-      await persist(() => js.publish(deadSubject(names, envelope.id), data, { timeout: deps.timeout }));
-    }
-  } finally {
-    clearInterval(beatWhileSaving);
+  });
+  if (result.status === "dead" && outcome?.value) {
+    const dead = { ...envelope, attempt, status: "dead", handlers: outcome.value.handlers, updatedAt: now() };
+    const data = encoder.encode(JSON.stringify(dead));
+    await persist(() => js.publish(deadSubject(names, envelope.id), data, { timeout: deps.timeout }));
   }
   if (result.status === "failed" && wait <= lead) msg.nak(Math.max(0, wait));
   else msg.ack();
@@ -172,6 +194,11 @@ export async function startConsumers(
 ): Promise<Consumption> {
   const limit = slots(deps.concurrency);
   const running = new Set<Promise<void>>();
+  const alive = new Set<JsMsg>();
+  // One timer for every message in work, rather than one each.
+  const heartbeat = setInterval(() => {
+    for (const msg of alive) msg.working();
+  }, Math.max(100, Math.floor(deps.ackWait / 3)));
   let stopping = false;
   const streams: { messages: ConsumerMessages; lane: Lane }[] = [];
   const loops: Promise<void>[] = [];
@@ -189,7 +216,7 @@ export async function startConsumers(
         msg.nak();
         continue;
       }
-      const job = handle(msg, lane, deps, js, jsm).catch(() => {
+      const job = handle(msg, lane, deps, js, jsm, alive).catch(() => {
         // NATS failed mid-way: let the message come back a little later.
         msg.nak(1_000);
       }).finally(() => {
@@ -220,6 +247,7 @@ export async function startConsumers(
       for (const s of streams) s.messages.stop();
       await Promise.all(loops);
       while (running.size > 0) await Promise.all([...running]);
+      clearInterval(heartbeat);
     },
   };
 }
