@@ -14,8 +14,12 @@ import { toRecord } from "./envelope.ts";
 import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
 import { compilePattern } from "./patterns.ts";
+import { isFinal } from "./statuses.ts";
 import { runHandler, type Shutdown } from "./run_handler.ts";
 import type { Event, Handler, Publisher } from "./types.ts";
+
+/** Told of each handler added with `bus.on`. */
+export type HandlerListener = (handler: HandlerInfo) => void;
 
 /** A handler as the bus keeps it. */
 export interface Registered {
@@ -38,12 +42,10 @@ export interface DispatchDeps {
   /** The application's handlers across processes, when the driver knows them. */
   readonly registry?: HandlerRegistry;
   /** Listeners told of handlers added later. */
-  readonly added?: Set<(handler: HandlerInfo) => void>;
+  readonly added?: Set<HandlerListener>;
   /** How long an event waits before it is offered again to a process that has a handler this one lacks, ms. */
   readonly handOff?: number;
 }
-
-const FINAL = new Set(["done", "dead", "cancelled"]);
 
 function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -228,7 +230,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
   const { store, handlers, now, handOff = 5_000 } = deps;
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
-    if (existing && FINAL.has(existing.status)) return { status: "done" };
+    if (existing && isFinal(existing.status)) return { status: "done" };
     const record: EventRecord = existing ??
       toRecord(envelope, "pending", 0, {}, now());
     const matching = handlers.filter((h) => h.matches(envelope.name));

@@ -1,3 +1,5 @@
+import { parseAfter } from "./after.ts";
+
 /** A machine-readable reason for an {@linkcode EdgebusError}. */
 export type ErrorCode =
   | "invalid_name"
@@ -117,7 +119,11 @@ export class NonRetriableError extends Error {
 
 /**
  * Thrown by a handler to be retried at a time it chooses (a rate limit's `Retry-After`, say)
- * instead of the retry policy's next delay. `after` takes the forms `publish` accepts.
+ * instead of the retry policy's next delay. `after` takes the forms `publish` accepts; one it
+ * cannot read is refused when the error is made, naming the value (rather than falling back to
+ * the policy unnoticed).
+ *
+ * @throws {EdgebusError} code `invalid_delay` when `after` is not a delay `publish` accepts
  *
  * @example
  * ```ts
@@ -142,6 +148,15 @@ export class RetryAfterError extends Error {
   constructor(after: number | string | Date, message?: string, options?: ErrorOptions) {
     super(message ?? `Retry requested after ${String(after)}`, options);
     this.name = "RetryAfterError";
+    try {
+      parseAfter(after, Date.now());
+    } catch (error) {
+      throw new EdgebusError(
+        "invalid_delay",
+        `Invalid RetryAfterError: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     this.after = after;
   }
 }

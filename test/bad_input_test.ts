@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBus, EdgebusError, type ErrorCode, MAX_ENVELOPE_BYTES } from "../mod.ts";
+import { createBus, EdgebusError, type ErrorCode, MAX_ENVELOPE_BYTES, RetryAfterError } from "../mod.ts";
 import { describe, sleep, test } from "./lib/t.ts";
 
 function refused(code: ErrorCode, fragment: string) {
@@ -119,4 +119,13 @@ describe("options and queries are checked", () => {
     assert.match(record?.handlers["x.y#1"].error?.message ?? "", /Invalid timeout for handler "x.y#1"/);
     await bus.stop();
   });
+});
+
+test("RetryAfterError refuses a delay it cannot read, naming it", () => {
+  assert.throws(
+    () => new RetryAfterError("soon-ish"),
+    (e: unknown) => e instanceof EdgebusError && e.code === "invalid_delay" && /"soon-ish"/.test(e.message),
+  );
+  assert.throws(() => new RetryAfterError(-5), (e: unknown) => e instanceof EdgebusError && e.code === "invalid_delay");
+  assert.equal(new RetryAfterError("30 seconds").after, "30 seconds");
 });

@@ -1,0 +1,136 @@
+import type { Driver, Envelope } from "./driver.ts";
+import { createEnvelope, type Draft, envelopeOf, initialRecord } from "./envelope.ts";
+import { EdgebusError } from "./errors.ts";
+import { type StandardSchemaV1, validateBody } from "./schema.ts";
+import { mayHaveLanded, transport } from "./transport.ts";
+import type { Event, Publisher, PublishItem, PublishOptions } from "./types.ts";
+
+/** What publishing needs from the bus. */
+export interface PublishingDeps {
+  readonly driver: Driver;
+  readonly schemas: Readonly<Record<string, StandardSchemaV1>>;
+  readonly dedupWindow: number;
+  readonly now: () => number;
+  readonly newId: () => string;
+  /** True once the bus is stopping: publishes are refused. */
+  readonly stopping: () => boolean;
+  /** Starts a driver that starts itself on the first publish. */
+  readonly autoStart: () => Promise<void>;
+}
+
+/** The bus's publishing: drafts to envelopes to the driver. */
+export interface Publishing {
+  /** Checks and publishes drafts, all or none; resolves to their ids. */
+  publishDrafts(drafts: readonly Draft[]): Promise<string[]>;
+  /** A publisher; events it publishes are caused by `parent` when given. */
+  publisherFor(parent?: Event): Publisher;
+}
+
+function publishArgs(name: string, args: unknown[]): PublishItem {
+  if (args.length >= 2) {
+    const options = args[0];
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      throw new EdgebusError(
+        "invalid_option",
+        `Cannot publish "${name}": with three arguments the second must be the options object`,
+      );
+    }
+    return { ...(options as PublishOptions), name, body: args[1] };
+  }
+  return { name, body: args[0] };
+}
+
+/**
+ * Makes the bus's publishing. Everything is checked (schemas, names, delays, sizes) before
+ * anything is stored; then either the driver keeps the records itself (`driver.publish`, one
+ * write per event) or the bus creates records (deduplicated by id within `dedupWindow`) and
+ * sends the new envelopes, undoing the records when the send fails.
+ *
+ * @param deps the driver, schemas, clock and the bus's state
+ * @returns the publishing functions
+ */
+export function createPublishing(deps: PublishingDeps): Publishing {
+  const { driver, schemas, dedupWindow, now, newId } = deps;
+  const store = driver.store;
+  const hasSchemas = Object.keys(schemas).length > 0;
+
+  async function checked(drafts: readonly Draft[]): Promise<readonly Draft[]> {
+    if (!hasSchemas) return drafts;
+    return await Promise.all(drafts.map(async (draft) => {
+      const schema = typeof draft.name === "string" ? schemas[draft.name] : undefined;
+      return schema ? { ...draft, body: await validateBody(draft.name, schema, draft.body) } : draft;
+    }));
+  }
+
+  async function send(envelopes: readonly Envelope[], call: () => Promise<unknown>): Promise<void> {
+    await deps.autoStart();
+    try {
+      await transport("send the events", call);
+    } catch (error) {
+      throw mayHaveLanded(error, envelopes);
+    }
+  }
+
+  /**
+   * Duplicates whose first publish may have failed half-way (the record stored, the send never
+   * confirmed) are sent again while they are still undelivered: transports drop true duplicates
+   * by id, and dispatch skips events already finished.
+   */
+  async function unsent(duplicates: readonly Envelope[], fresh: readonly Envelope[]): Promise<Envelope[]> {
+    const seen = new Set(fresh.map((e) => e.id));
+    const again: Envelope[] = [];
+    for (const { id } of duplicates) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const record = await transport(`read the record of "${id}"`, () => store.get(id));
+      if (record && record.attempt === 0 && (record.status === "pending" || record.status === "scheduled")) {
+        again.push({ ...envelopeOf(record), attempt: 1 });
+      }
+    }
+    return again;
+  }
+
+  async function publishDrafts(drafts: readonly Draft[]): Promise<string[]> {
+    if (deps.stopping()) throw new EdgebusError("stopped", "Cannot publish: the bus is stopping or stopped");
+    const at = now();
+    const envelopes = (await checked(drafts)).map((draft) => createEnvelope(draft, at, newId));
+    const ids = envelopes.map((e) => e.id);
+    if (driver.publish) {
+      await send(envelopes, () => driver.publish!(envelopes));
+      return ids;
+    }
+    const created = await transport(
+      "store the events",
+      () => store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow),
+    );
+    const fresh = envelopes.filter((_, i) => created[i]);
+    const again = await unsent(envelopes.filter((_, i) => !created[i]), fresh);
+    if (fresh.length + again.length === 0) return ids;
+    try {
+      await send(envelopes, () => driver.send([...fresh, ...again]));
+    } catch (error) {
+      // Nothing may look published that the transport did not take: undo the new records.
+      await Promise.allSettled(fresh.map((e) => store.delete(e.id)));
+      throw error;
+    }
+    return ids;
+  }
+
+  function publisherFor(parent?: Event): Publisher {
+    return {
+      publish(name: string, ...args: unknown[]): Promise<string> {
+        try {
+          const item = publishArgs(name, args);
+          const draft: Draft = parent
+            ? { ...item, causationId: parent.id, correlationId: item.correlationId ?? parent.correlationId }
+            : item;
+          return publishDrafts([draft]).then((ids) => ids[0]);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+    } as Publisher;
+  }
+
+  return { publishDrafts, publisherFor };
+}
