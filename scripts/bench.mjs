@@ -21,6 +21,7 @@ const benches = [
   ["NATS publish (Node, TCP)", process.execPath, ["bench/node_run.mjs", "bench/nats_publish.ts"]],
   ["NATS publish→done (Bun)", bun, ["bench/nats_e2e.ts"]],
   ["NATS delayed (Bun)", bun, ["bench/nats_delayed.ts"]],
+  ["NATS list (Bun)", bun, ["bench/nats_list.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/") && a.endsWith(".ts"))));
 
 const argv = process.argv.slice(2);
