@@ -112,7 +112,7 @@ export async function buryBatch(batch: QueueBatch, driver: CloudflareDriver): Pr
         console.error(`edgebus: dead-letter message ${message.id} is not an edgebus event; dropped`);
         return message.ack();
       }
-      const now = Date.now();
+      const now = driver.now();
       const record = await driver.store.get(envelope.id);
       if (!record || !FINAL.has(record.status)) {
         const base: EventRecord = record ?? { ...envelope, status: "pending", handlers: {}, updatedAt: now };

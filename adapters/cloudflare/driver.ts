@@ -56,6 +56,8 @@ export interface CloudflareDriverOptions {
 
 /** The Cloudflare driver: a {@linkcode Driver} with what the queue consumer needs beside. */
 export interface CloudflareDriver extends Driver {
+  /** The bus's clock (the `now` option), for the queue consumer. */
+  readonly now: () => number;
   /** The records and stored bodies. */
   readonly store: DurableStore;
   /** Uses this environment from now on (`worker()` calls it with the `env` it receives). */
@@ -171,6 +173,7 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
     registry,
     keepAnnounced,
     stop: () => Promise.resolve(),
+    now,
     useEnv(next) {
       env = options.env ?? next;
     },

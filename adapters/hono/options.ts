@@ -27,6 +27,14 @@ function assertSecrets(field: string, values: readonly string[] | undefined): vo
     throw new EdgebusError("invalid_option", `Invalid ${field}: expected a non-empty array of strings`);
   }
   values.forEach((value, i) => {
+    if (value === undefined || value === null || value === "") {
+      throw new EdgebusError(
+        "invalid_option",
+        `Invalid ${field}[${i}]: the value is missing (${
+          value === "" ? "an empty string" : String(value)
+        }); is the environment variable you read it from set?`,
+      );
+    }
     if (typeof value !== "string" || !TOKEN.test(value)) {
       throw new EdgebusError("invalid_option", `Invalid ${field}[${i}]: expected visible ASCII without spaces`);
     }

@@ -11,10 +11,16 @@ export function unavailable(doing: string, error: unknown): EdgebusError {
   if (error instanceof EdgebusError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   const code = apiCode(error);
+  // nats.js reports "no responders" on a JetStream subject as "jetstream is not enabled", which
+  // is also what a stream without a leader (an election on a cluster) looks like.
+  const noLeader = code === undefined && /jetstream is not enabled|no responders/i.test(reason);
   const why = code !== undefined && INSUFFICIENT_RESOURCES.includes(code)
     ? `JetStream is out of storage (${reason}): free space or raise max_file_store / max_memory_store`
     : code !== undefined
     ? `NATS refused it (${reason})`
+    : noLeader
+    ? "JetStream had no one to answer: the stream has no leader at the moment (a leader election on a cluster, or " +
+      "a server starting), or JetStream is not enabled on the server"
     : `NATS did not answer (${reason})`;
   return new EdgebusError("unavailable", `Cannot ${doing}: ${why}`, { cause: error });
 }

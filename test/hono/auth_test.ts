@@ -144,6 +144,9 @@ describe("hono router auth", () => {
     }
     assert.throws(() => router(bus, { tokens: ["short"] }), /too short/);
     assert.throws(() => router(bus, { tokens: ["has a space in it, long enough"] }), /without spaces/);
+    // A token read from an unset environment variable is named as missing, not as bad ASCII.
+    const unset = [TOKEN, undefined] as unknown as string[];
+    assert.throws(() => router(bus, { tokens: unset }), /tokens\[1\]: the value is missing \(undefined\)/);
     assert.ok(router(bus, { auth: false }));
   });
 
