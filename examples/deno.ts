@@ -22,11 +22,11 @@ const driver = natsDriver({
 });
 const bus = createBus({ driver });
 
-bus.on("user.joined", async (event, ctx) => {
+bus.on("user.joined", { id: "welcome" }, async (event, ctx) => {
   console.log(`user.joined #${event.attempt}`, event.body);
   await ctx.publish("email.welcome", { after: "2 seconds" }, { user: event.body });
 });
-bus.on("email.welcome", (event) => console.log("email.welcome", event.body));
+bus.on("email.welcome", { id: "send-email" }, (event) => console.log("email.welcome", event.body));
 
 await bus.start();
 const token = Deno.env.get("EDGEBUS_TOKEN");
