@@ -5,6 +5,15 @@
  * This entry is runtime-neutral. `createBus()` with no driver runs in process (nothing survives
  * a restart); the drivers for Cloudflare and NATS live in their own entries.
  *
+ * It holds what an application uses: `createBus` and the types of the bus, its events, records
+ * and options; the errors it throws and handlers throw; the delay and retry policy as pure
+ * functions (`parseAfter`, `nextDelay`, the presets) with the limits they enforce; and
+ * `memoryDriver`. Applications choose and pass a driver, so the `Driver` type is here, with the
+ * types it is made of (`RecordStore`, `Dispatch`, `HandlerRunner`...) so that its documentation
+ * is whole. What only a driver's code calls (envelopes, cursors, `compilePattern`,
+ * `memoryStore`) is in `edgebus/driver`, and the driver conformance suite in `edgebus/testing`:
+ * this entry stays the surface an application relies on.
+ *
  * @example Publish now and in a day
  * ```ts
  * import { createBus } from "@edgebus/edgebus";
@@ -24,10 +33,9 @@
 export { createBus } from "./src/bus.ts";
 export { type After, latestDue, ONE_YEAR_MS, parseAfter } from "./src/after.ts";
 export { amptRetry, canRetry, defaultRetry, nextDelay, resolveRetry, type RetryPolicy } from "./src/retry.ts";
-export { assertName, compilePattern, type Matcher, MAX_NAME_LENGTH } from "./src/patterns.ts";
-export { assertId, idGenerator } from "./src/ids.ts";
-export { decodeCursor, encodeCursor, type ListPosition, newerFirst } from "./src/cursor.ts";
-export { assertJson, type Json, MAX_DEPTH, MAX_ENVELOPE_BYTES } from "./src/json.ts";
+export { assertName, MAX_NAME_LENGTH } from "./src/patterns.ts";
+export { assertId } from "./src/ids.ts";
+export { type Json, MAX_DEPTH, MAX_ENVELOPE_BYTES } from "./src/json.ts";
 export {
   EdgebusError,
   type ErrorCode,
@@ -36,10 +44,9 @@ export {
   ValidationError,
   type ValidationIssue,
 } from "./src/errors.ts";
-export { createEnvelope, type Draft, initialRecord, readEnvelope } from "./src/envelope.ts";
 export { HandlerTimeoutError, MAX_TIMER_MS } from "./src/run_handler.ts";
 export { memoryDriver, type MemoryDriverOptions } from "./src/memory/driver.ts";
-export { memoryStore, type MemoryStoreOptions } from "./src/memory/store.ts";
+export type { MemoryStoreOptions } from "./src/memory/store.ts";
 export type { StandardResult, StandardSchemaV1 } from "./src/schema.ts";
 export type {
   Dispatch,

@@ -7,7 +7,8 @@
  * Run: `npx bun bench/nats_delayed.ts` (PENDING=200000 for a shorter run).
  */
 import { jetstream } from "@nats-io/jetstream";
-import { type Bus, createBus, createEnvelope, idGenerator } from "../mod.ts";
+import { type Bus, createBus } from "../mod.ts";
+import { createEnvelope, idGenerator } from "../driver/mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
 import { deriveNames } from "../adapters/nats/names.ts";
 import { publishEnvelope } from "../adapters/nats/publish.ts";

@@ -1,6 +1,9 @@
 import type { EventRecord } from "./driver.ts";
 import { EdgebusError } from "./errors.ts";
 
+/** How many records a page holds when the query gives no `limit`. */
+export const DEFAULT_LIST_LIMIT = 50;
+
 /** Where a page of records ends: the last record's publish time and id. */
 export type ListPosition = readonly [time: number, id: string];
 
@@ -13,7 +16,7 @@ export type ListPosition = readonly [time: number, id: string];
  *
  * @example
  * ```ts
- * import { decodeCursor, encodeCursor } from "@edgebus/edgebus";
+ * import { decodeCursor, encodeCursor } from "@edgebus/edgebus/driver";
  * const cursor = encodeCursor({ time: 1_700_000_000_000, id: "01HX" } as never);
  * console.log(decodeCursor(cursor)); // [ 1700000000000, "01HX" ]
  * ```

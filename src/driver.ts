@@ -76,20 +76,40 @@ export interface Page<T> {
   readonly cursor?: string;
 }
 
-/** Where a driver keeps records and dead letters. */
+/**
+ * Where a driver keeps records and dead letters.
+ *
+ * Rules every store keeps (the conformance suite in `edgebus/testing` checks them):
+ *
+ * - **`create` is atomic per id, across processes.** Of two creates of one id racing in two
+ *   processes, exactly one answers true. It answers false for an id whose record was published
+ *   (its `time`) at or after `dedupSince`; an older record of the same id is replaced (the id is
+ *   published anew). This is how the bus deduplicates by idempotency key.
+ * - **Retention.** Finished records (`done`, `cancelled`) may be forgotten once a retention
+ *   period has passed since their last update; dead letters (`dead`) stay until deleted;
+ *   unfinished records stay until they finish.
+ * - **`list` order and paging.** Newest first, by publish time, then by the larger id
+ *   (`newerFirst` in `edgebus/driver`). `limit` defaults to 50 (the bus has checked it
+ *   is 1 to 1000). A page that is followed by more records carries `cursor`, made by
+ *   `encodeCursor` from its last record and read back by `decodeCursor`, so cursors look the same
+ *   on every driver; the last page carries none. `name` is a name or pattern as `compilePattern`
+ *   reads it.
+ * - A store written by its driver (see {@linkcode Driver.publish}) may refuse `create` and `put`.
+ */
 export interface RecordStore {
   /** The record of `id`, or `undefined`. */
   get(id: string): Promise<EventRecord | undefined>;
   /**
    * Inserts each record unless one with the same id was published at or after `dedupSince`;
-   * answers, per record, true when inserted and false when it was a duplicate.
+   * answers, per record, true when inserted and false when it was a duplicate. Atomic per id,
+   * across processes.
    */
   create(records: readonly EventRecord[], dedupSince: number): Promise<boolean[]>;
   /** Replaces a record. */
   put(record: EventRecord): Promise<void>;
   /** Removes a record; true when there was one. */
   delete(id: string): Promise<boolean>;
-  /** Records newest first (by publish time, then id), filtered and paged. */
+  /** Records newest first (by publish time, then id), filtered and paged: 50 a page unless `limit` says. */
   list(query: ListQuery): Promise<Page<EventRecord>>;
 }
 
@@ -99,8 +119,16 @@ export type Outcome =
   | { readonly status: "retry"; readonly at: number; readonly envelope: Envelope }
   | { readonly status: "dead" };
 
-/** Runs an envelope's handlers, saves their results and says what the driver should do next. */
-export type Dispatch = (envelope: Envelope, signal?: AbortSignal) => Promise<Outcome>;
+/**
+ * Runs an envelope's handlers, saves their results and says what the driver should do next:
+ * `done` (acknowledge), `retry` (deliver `envelope` again at `at`), `dead` (acknowledge; the bus
+ * has recorded the dead letter).
+ *
+ * It rejects only when the store failed (it could not read or save the record). The delivery
+ * did not count: keep the message and deliver the same envelope again later (a queue's retry,
+ * or a timer: the memory driver tries again a second later). Never drop it.
+ */
+export type Dispatch = (envelope: Envelope) => Promise<Outcome>;
 
 /** A handler as the application knows it: its id and the name or pattern it takes. */
 export interface HandlerInfo {
@@ -113,6 +141,11 @@ export interface HandlerInfo {
 /**
  * Runs one handler of this process at a time, for drivers that deliver per handler (NATS: one
  * durable consumer per handler id, shared by every process that has the handler).
+ *
+ * The runner writes nothing: the driver saves each result `run` returns with the event's record
+ * (it owns the records, see {@linkcode Driver.publish}), schedules the handler again at `nextAt`
+ * when it failed, and records the event as a dead letter when a handler is `dead`. A handler id
+ * the process lacks answers `failed`, so that another process takes it.
  */
 export interface HandlerRunner {
   /** The handlers this process has, in registration order. */
@@ -132,6 +165,9 @@ export interface HandlerRunner {
  * queue (Cloudflare: two Worker versions during a gradual deployment). The bus never settles
  * an event as having no handler, or as done, while a handler it lacks is known here: it hands
  * the event back to the transport so that a process that has the handler takes it.
+ *
+ * Announcements expire: a driver announces again while it runs (Cloudflare: once a minute), and
+ * a handler no process announced for a while is forgotten, so events stop waiting for it.
  */
 export interface HandlerRegistry {
   /** Says that this process has these handlers (the driver refreshes it while it runs). */
@@ -144,6 +180,28 @@ export interface HandlerRegistry {
  * A transport. The bus hands it envelopes with `send`; the driver delivers each one when due
  * by calling the `dispatch` given to `start`, and maps the outcome onto its transport (ack,
  * re-send at `at`, nothing more for `dead`, since the bus has recorded the dead letter).
+ *
+ * The memory driver (`memoryDriver` in `src/memory/driver.ts`) is the readable reference. The
+ * rules, which the conformance suite in `edgebus/testing` checks:
+ *
+ * - **At least once.** A delivery may be repeated; `dispatch` skips events already finished.
+ * - **Re-sent duplicates arrive with attempt 1.** When a publish half-failed (the record was
+ *   stored, the send never confirmed), publishing the same id again sends the same envelope
+ *   again, with attempt 1. While an envelope with that id is still waiting to be delivered, the
+ *   transport drops the new one (by id); once it was delivered, an id sent again is a new
+ *   delivery (a dead letter replayed keeps its id and starts again at attempt 1).
+ * - **`send` is all or none** and resolves once the envelopes are durable; when it rejects, the
+ *   bus removes the records it created and the publish fails.
+ * - **When `dispatch` rejects** the store failed: keep the message and deliver it again later.
+ * - **Push drivers** (a platform calls the application: Cloudflare Queues call the Worker's
+ *   `queue()`) never call `start`'s dispatch: the platform's handler calls `bus.handleBatch`,
+ *   which dispatches each message. Such a driver's `start` only prepares (announces handlers).
+ * - **Drivers that own records** implement `publish` (and `replay`): the bus then calls neither
+ *   `store.create` nor `send`, its store may refuse `create` and `put`, `handleBatch` is refused,
+ *   and delivery goes through the {@linkcode HandlerRunner} given to `start`, one handler at a
+ *   time; the driver writes each handler's result (the NATS driver is the example).
+ * - **`registry`**, when the processes of an application share one queue, keeps the bus from
+ *   settling an event for a handler another process has (see {@linkcode HandlerRegistry}).
  */
 export interface Driver {
   /** Where records and dead letters live. */
@@ -156,7 +214,7 @@ export interface Driver {
   cancel(id: string): Promise<boolean>;
   /**
    * Begins delivering: to `dispatch` (every handler of an event in one call), or, for a driver
-   * that delivers per handler, to `runner`.
+   * that delivers per handler, to `runner`. A push driver calls neither.
    */
   start(dispatch: Dispatch, runner?: HandlerRunner): Promise<void>;
   /**
@@ -165,6 +223,7 @@ export interface Driver {
    * true when published and false when its id was already published and is still kept. When
    * present the bus calls it instead of `store.create` and `send`; `cancel` must then mark the
    * event cancelled for every handler, and `replay` run a dead letter's failed handlers again.
+   * The same dedup rule as `store.create` holds: one publish per id, across processes.
    */
   publish?(envelopes: readonly Envelope[]): Promise<boolean[]>;
   /** With `publish`: runs a dead letter's failed handlers again, or an event no handler had; false when it is neither. */

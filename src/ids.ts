@@ -12,7 +12,7 @@ const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
  *
  * @example
  * ```ts
- * import { idGenerator } from "@edgebus/edgebus";
+ * import { idGenerator } from "@edgebus/edgebus/driver";
  * const next = idGenerator();
  * const [a, b] = [next(), next()];
  * console.log(a < b, a.length); // true 26

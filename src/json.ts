@@ -61,7 +61,7 @@ function check(name: string, value: unknown, path: string, seen: Set<object>): v
  *
  * @example
  * ```ts
- * import { assertJson } from "@edgebus/edgebus";
+ * import { assertJson } from "@edgebus/edgebus/driver";
  * assertJson("user.joined", { id: 1, tags: ["a"] }); // fine
  * ```
  */

@@ -48,7 +48,7 @@ export type Matcher = (name: string) => boolean;
  *
  * @example
  * ```ts
- * import { compilePattern } from "@edgebus/edgebus";
+ * import { compilePattern } from "@edgebus/edgebus/driver";
  * const matches = compilePattern("user.*");
  * console.log(matches("user.joined"), matches("user.a.b")); // true false
  * ```

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createBus, memoryDriver, memoryStore } from "../mod.ts";
+import { createBus, memoryDriver } from "../mod.ts";
+import { memoryStore } from "../driver/mod.ts";
 import { describe, eventually, sleep, test } from "./lib/t.ts";
 
 describe("memory driver", () => {

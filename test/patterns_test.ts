@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assertId, assertName, compilePattern, EdgebusError, idGenerator } from "../mod.ts";
+import { assertId, assertName, EdgebusError } from "../mod.ts";
+import { compilePattern, idGenerator } from "../driver/mod.ts";
 import { describe, test } from "./lib/t.ts";
 
 describe("names, patterns and ids", () => {

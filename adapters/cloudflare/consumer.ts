@@ -1,4 +1,5 @@
-import { type BatchMessage, type BatchResult, type EventRecord, type HandlerResult, readEnvelope } from "../../mod.ts";
+import type { BatchMessage, BatchResult } from "../../mod.ts";
+import { type EventRecord, type HandlerResult, readEnvelope } from "../../driver/mod.ts";
 import type { CloudflareDriver } from "./driver.ts";
 import { storedId } from "./message.ts";
 import type { QueueBatch, QueueMessage } from "./platform.ts";

@@ -1,4 +1,5 @@
-import { type Dispatch, type Driver, EdgebusError, type Envelope, type HandlerRunner } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
+import type { Dispatch, Driver, Envelope, HandlerRunner } from "../../driver/mod.ts";
 import { type BindingNames, type Bindings, DEFAULT_BINDINGS, resolveBindings } from "./bindings.ts";
 import { platformEnv } from "./env.ts";
 import { sendAll, storedId } from "./message.ts";

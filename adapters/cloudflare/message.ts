@@ -1,4 +1,4 @@
-import type { Envelope } from "../../mod.ts";
+import type { Envelope } from "../../driver/mod.ts";
 import type { QueueBinding, QueueSendRequest } from "./platform.ts";
 
 /** Queues' limits that edgebus keeps to, as numbers. */

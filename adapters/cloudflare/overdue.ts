@@ -1,4 +1,4 @@
-import type { Envelope, EventRecord } from "../../mod.ts";
+import { type Envelope, envelopeOf, type EventRecord } from "../../driver/mod.ts";
 import { encodeMessage, type Outgoing, QUEUE_LIMITS, sendAll } from "./message.ts";
 import type { DurableObjectStorageLike, QueueBinding, WorkerEnv } from "./platform.ts";
 import { compileRoutes, type Route } from "./routing.ts";
@@ -64,13 +64,9 @@ export function nextSweep(storage: DurableObjectStorageLike, now: number, after:
   return Math.max(earliest + after, now + Math.min(after, 60_000)) + 1;
 }
 
-/**
- * The envelope to deliver again: the record without its status and results (as the core's
- * `envelopeOf`, which the public entry does not export), as the attempt after the last one made.
- */
+/** The envelope to deliver again: the record's, as the attempt after the last one made. */
 function nextDelivery(record: EventRecord): Envelope {
-  const { status: _s, handlers: _h, updatedAt: _u, noHandler: _n, ...envelope } = record;
-  return { ...envelope, attempt: record.attempt + 1 };
+  return { ...envelopeOf(record), attempt: record.attempt + 1 };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Envelope } from "../../mod.ts";
+import type { Envelope } from "../../driver/mod.ts";
 import { encodeMessage, type Outgoing, QUEUE_LIMITS } from "./message.ts";
 import type { ScheduledRow } from "./scheduler_object.ts";
 

@@ -1,4 +1,4 @@
-import { compilePattern, type EventRecord, type ListPosition, type ListQuery } from "../../mod.ts";
+import { compilePattern, type EventRecord, type ListPosition, type ListQuery } from "../../driver/mod.ts";
 import type { SqlStorageLike } from "./platform.ts";
 
 /** Where a page starts: after this publish time and id, newest first (the core's cursor position). */

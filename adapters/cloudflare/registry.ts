@@ -1,4 +1,4 @@
-import type { HandlerInfo, HandlerRegistry } from "../../mod.ts";
+import type { HandlerInfo, HandlerRegistry } from "../../driver/mod.ts";
 
 /** How long an isolate trusts its copy of the known handlers, ms. */
 export const KNOWN_FOR = 30_000;

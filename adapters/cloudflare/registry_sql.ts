@@ -1,4 +1,4 @@
-import type { HandlerInfo } from "../../mod.ts";
+import type { HandlerInfo } from "../../driver/mod.ts";
 import type { DurableObjectStorageLike } from "./platform.ts";
 
 /**

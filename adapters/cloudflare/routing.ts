@@ -1,4 +1,5 @@
-import { compilePattern, EdgebusError, type Matcher } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
+import { compilePattern, type Matcher } from "../../driver/mod.ts";
 
 /** Sends events whose name matches `pattern` to the Queue producer `queue`. */
 export interface Route {

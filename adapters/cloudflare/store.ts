@@ -6,7 +6,7 @@ import {
   newerFirst,
   type Page,
   type RecordStore,
-} from "../../mod.ts";
+} from "../../driver/mod.ts";
 import type { SweepConfig } from "./overdue.ts";
 import type { DurableObjectNamespaceLike } from "./platform.ts";
 import { callObject } from "./rpc.ts";

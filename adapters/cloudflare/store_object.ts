@@ -1,4 +1,4 @@
-import type { EventRecord, HandlerInfo, ListQuery } from "../../mod.ts";
+import type { EventRecord, HandlerInfo, ListQuery } from "../../driver/mod.ts";
 import { nextSweep, OPEN_STATUSES, type SweepConfig, sweepOverdue } from "./overdue.ts";
 import type { DurableObjectStateLike, SqlStorageLike, WorkerEnv } from "./platform.ts";
 import { createRecords, pageRecords, type Position, readRecord, sweep, upsertRecord } from "./record_sql.ts";

@@ -1,4 +1,5 @@
-import { type Bus, type Driver, EdgebusError } from "../../mod.ts";
+import { type Bus, EdgebusError } from "../../mod.ts";
+import type { Driver } from "../../driver/mod.ts";
 import { MissingBindingError } from "./bindings.ts";
 import { consumeBatch } from "./consumer.ts";
 import type { CloudflareDriver } from "./driver.ts";

@@ -1,5 +1,11 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { compilePattern, type Envelope, type HandlerResult, type HandlerRunner, readEnvelope } from "../../mod.ts";
+import {
+  compilePattern,
+  type Envelope,
+  type HandlerResult,
+  type HandlerRunner,
+  readEnvelope,
+} from "../../driver/mod.ts";
 import { deadSubject, keyToken, type Names } from "./names.ts";
 import { readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
 import { publishRetry } from "./publish.ts";

@@ -1,6 +1,7 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Driver, EdgebusError, type Envelope, type HandlerInfo, type HandlerRunner } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
+import type { Driver, Envelope, HandlerInfo, HandlerRunner } from "../../driver/mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { headers as makeHeaders } from "@nats-io/nats-core";
-import type { Envelope } from "../../mod.ts";
+import type { Envelope } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { nextMessage } from "./messages.ts";
 import { bucketSubject, delayedSubject, type Names } from "./names.ts";

@@ -1,4 +1,5 @@
-import { compilePattern, EdgebusError, type Matcher } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
+import { compilePattern, type Matcher } from "../../driver/mod.ts";
 
 /** An event stream and the event names routed to it. */
 export interface Route {

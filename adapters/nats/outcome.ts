@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { EdgebusError, type Envelope, type HandlerResult } from "../../mod.ts";
+import { EdgebusError } from "../../mod.ts";
+import type { Envelope, HandlerResult } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { type Names, outcomeSubject } from "./names.ts";
 

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
 import { headers as makeHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import type { Envelope } from "../../mod.ts";
+import type { Envelope } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { BUCKET_MS, bucketSubject, delayedSubject, eventSubject, type Names, retrySubject, routeOf } from "./names.ts";
 

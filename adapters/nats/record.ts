@@ -1,4 +1,4 @@
-import type { Envelope, EventRecord, EventStatus, HandlerResult } from "../../mod.ts";
+import type { Envelope, EventRecord, EventStatus, HandlerResult } from "../../driver/mod.ts";
 import type { EventOutcome } from "./outcome.ts";
 import type { KnownHandler } from "./registry.ts";
 

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { compilePattern, type Matcher } from "../../mod.ts";
+import { compilePattern, type Matcher } from "../../driver/mod.ts";
 import type { ConsumerNote } from "./setup.ts";
 
 /** A handler of the application, as its durable consumer describes it. */

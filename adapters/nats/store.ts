@@ -1,16 +1,16 @@
 import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { EdgebusError } from "../../mod.ts";
 import {
   compilePattern,
-  EdgebusError,
   type Envelope,
   type EventRecord,
   type ListQuery,
   newerFirst,
   type Page,
   type RecordStore,
-} from "../../mod.ts";
+} from "../../driver/mod.ts";
 import { unavailable } from "./errors.ts";
 import { readOutcome } from "./outcome.ts";
 import { buildRecord, type EventParts } from "./record.ts";

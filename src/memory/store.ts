@@ -1,6 +1,6 @@
 import type { EventRecord, ListQuery, Page, RecordStore } from "../driver.ts";
 import { compilePattern } from "../patterns.ts";
-import { decodeCursor, encodeCursor, newerFirst } from "../cursor.ts";
+import { decodeCursor, DEFAULT_LIST_LIMIT, encodeCursor, newerFirst } from "../cursor.ts";
 
 /** Options of {@linkcode memoryStore}. */
 export interface MemoryStoreOptions {
@@ -55,7 +55,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
     },
     delete: (id) => Promise.resolve(records.delete(id)),
     list(query: ListQuery): Promise<Page<EventRecord>> {
-      const { status, name, limit = 50, cursor } = query;
+      const { status, name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
       const matches = name === undefined ? undefined : compilePattern(name);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       const found: EventRecord[] = [];

@@ -14,7 +14,8 @@ import type {
   EventRecord,
   EventStatus,
 } from "../../mod.ts";
-import { createBus, readEnvelope } from "../../mod.ts";
+import { createBus } from "../../mod.ts";
+import { readEnvelope } from "../../driver/mod.ts";
 import { eventually } from "../lib/t.ts";
 import {
   type CloudflareDriver,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "vitest";
-import { createEnvelope, idGenerator } from "../../mod.ts";
+import { createEnvelope, idGenerator } from "../../driver/mod.ts";
 import { planDelivery } from "../../adapters/cloudflare/plan.ts";
 
 const now = 1_800_000_000_000;

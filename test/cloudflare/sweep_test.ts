@@ -7,14 +7,8 @@ import assert from "node:assert/strict";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
-import {
-  createEnvelope,
-  EdgebusError,
-  type EventRecord,
-  type EventStatus,
-  idGenerator,
-  initialRecord,
-} from "../../mod.ts";
+import { EdgebusError, type EventRecord, type EventStatus } from "../../mod.ts";
+import { createEnvelope, idGenerator, initialRecord } from "../../driver/mod.ts";
 import type {
   CloudflareDriver,
   DurableObjectNamespaceLike,

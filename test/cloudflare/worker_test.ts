@@ -2,16 +2,8 @@ import assert from "node:assert/strict";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
-import {
-  type Bus,
-  createBus,
-  createEnvelope,
-  type Driver,
-  EdgebusError,
-  type Envelope,
-  idGenerator,
-  initialRecord,
-} from "../../mod.ts";
+import { type Bus, createBus, type Driver, EdgebusError, type Envelope } from "../../mod.ts";
+import { createEnvelope, idGenerator, initialRecord } from "../../driver/mod.ts";
 import { type DurableObjectNamespaceLike, worker, type WorkerEnv } from "../../adapters/cloudflare/mod.ts";
 import { eventually, sleep } from "../lib/t.ts";
 import { moduleBus } from "./do_bus.ts";
