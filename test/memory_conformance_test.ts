@@ -1,4 +1,5 @@
 import { memoryDriver } from "../mod.ts";
-import { runDriverConformance } from "./conformance/mod.ts";
+import { runDriverConformance } from "../testing/mod.ts";
+import { test } from "./lib/t.ts";
 
-runDriverConformance({ name: "memory", create: () => memoryDriver() });
+runDriverConformance({ name: "memory", create: () => memoryDriver(), test });

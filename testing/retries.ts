@@ -1,10 +1,10 @@
-import assert from "node:assert/strict";
-import { type Bus, type EventRecord, type EventStatus, NonRetriableError, RetryAfterError } from "../../mod.ts";
-import { eventually, test } from "../lib/t.ts";
-import { type ConformanceOptions, withBus } from "./setup.ts";
+import { assert } from "./assert.ts";
+import { type Bus, type EventRecord, type EventStatus, NonRetriableError, RetryAfterError } from "../mod.ts";
+import { eventually } from "./wait.ts";
+import { type ConformanceOptions, type Register, withBus } from "./setup.ts";
 
 /** Retries, per-handler results, timeouts and dead letters. */
-export function retryCases(o: ConformanceOptions): void {
+export function retryCases(o: ConformanceOptions, test: Register): void {
   const patience = o.patience ?? 5_000;
   const settled = (bus: Bus, id: string, status: EventStatus): Promise<EventRecord> =>
     eventually(async () => {

@@ -1,10 +1,11 @@
-import assert from "node:assert/strict";
-import { EdgebusError } from "../../mod.ts";
-import { eventually, sleep, test } from "../lib/t.ts";
-import { type ConformanceOptions, withBus } from "./setup.ts";
+import { assert } from "./assert.ts";
+import { EdgebusError } from "../mod.ts";
+import { envelopeOf } from "../driver/mod.ts";
+import { eventually, sleep } from "./wait.ts";
+import { type ConformanceOptions, type Register, withBus } from "./setup.ts";
 
 /** Dedup, cancel, batches, listing. */
-export function recordCases(o: ConformanceOptions): void {
+export function recordCases(o: ConformanceOptions, test: Register): void {
   const patience = o.patience ?? 5_000;
 
   test(
@@ -135,7 +136,7 @@ export function recordCases(o: ConformanceOptions): void {
       const messages = [];
       for (const key of ["a", "bad", "c"]) {
         const id = await bus.publish("batch.item", { after: "1 hour" }, { key });
-        const { status: _s, handlers: _h, updatedAt: _u, ...envelope } = (await bus.get(id))!;
+        const envelope = envelopeOf((await bus.get(id))!);
         await bus.cancel(id);
         messages.push({ id: `m-${key}`, body: JSON.stringify({ ...envelope, id: `${id}-copy`, attempt: 1 }) });
       }

@@ -1,10 +1,10 @@
-import assert from "node:assert/strict";
-import type { Event } from "../../mod.ts";
-import { eventually, sleep, test } from "../lib/t.ts";
-import { type ConformanceOptions, withBus } from "./setup.ts";
+import { assert } from "./assert.ts";
+import type { Event } from "../mod.ts";
+import { eventually, sleep } from "./wait.ts";
+import { type ConformanceOptions, type Register, withBus } from "./setup.ts";
 
 /** Immediate and delayed delivery, handler order, wildcards, chains, large bodies. */
-export function deliveryCases(o: ConformanceOptions): void {
+export function deliveryCases(o: ConformanceOptions, test: Register): void {
   const patience = o.patience ?? 5_000;
 
   test(
