@@ -10,9 +10,10 @@
  * functions (`parseAfter`, `nextDelay`, the presets) with the limits they enforce; and
  * `memoryDriver`. Applications choose and pass a driver, so the `Driver` type is here, with the
  * types it is made of (`RecordStore`, `Dispatch`, `HandlerRunner`...) so that its documentation
- * is whole. What only a driver's code calls (envelopes, cursors, `compilePattern`,
- * `memoryStore`) is in `edgebus/driver`, and the driver conformance suite in `edgebus/testing`:
- * this entry stays the surface an application relies on.
+ * is whole (and `ListPosition`, which the Cloudflare entry's store object takes). What only a
+ * driver's code calls (envelopes, cursors, `compilePattern`, `memoryStore`) is in
+ * `edgebus/driver`, and the driver conformance suite in `edgebus/testing`: this entry stays the
+ * surface an application relies on.
  *
  * @example Publish now and in a day
  * ```ts
@@ -48,6 +49,8 @@ export { HandlerTimeoutError, MAX_TIMER_MS } from "./src/run_handler.ts";
 export { memoryDriver, type MemoryDriverOptions } from "./src/memory/driver.ts";
 export type { MemoryStoreOptions } from "./src/memory/store.ts";
 export type { StandardResult, StandardSchemaV1 } from "./src/schema.ts";
+// The Cloudflare entry's store object takes a list position: its docs link here.
+export type { ListPosition } from "./src/cursor.ts";
 export type {
   Dispatch,
   Driver,
