@@ -1,4 +1,5 @@
-// Builds dist/ for npm (ES modules with .d.ts) and checks that the built entries import.
+// Builds dist/ for npm (ES modules with .d.ts) and checks that the built entries import. The
+// packed package is checked by scripts/package_check.mjs (publint, attw, a fresh install).
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 
@@ -16,13 +17,4 @@ for (const [key, target] of Object.entries(pkg.exports)) {
     process.exit(1);
   }
 }
-// What `npm pack` would publish must hold every entry and its types.
-const pack = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { encoding: "utf8" });
-const packed = new Set(JSON.parse(pack.stdout)[0].files.map((f) => f.path));
-const missing = Object.values(pkg.exports).flatMap((t) => [t.default, t.types]).map((p) => p.replace(/^\.\//, ""))
-  .filter((p) => !packed.has(p));
-if (missing.length) {
-  console.error(`npm pack would miss: ${missing.join(", ")}`);
-  process.exit(1);
-}
-console.log(`built dist/ (${Object.keys(pkg.exports).length} entries); npm pack holds ${packed.size} files`);
+console.log(`built dist/ (${Object.keys(pkg.exports).length} entries); each entry imports`);

@@ -1,20 +1,15 @@
 // `npm test`: format and lint, type checks, package checks, then the tests on Node (vitest),
 // Deno and Bun (and workerd, when the Cloudflare tests exist). Stops at the first problem and
-// ends with a per-runtime summary and one "N passed, N failed" line.
+// ends with a per-runtime summary and one "N passed, N failed" line. The counts come from each
+// runner's JUnit report (in .test-output/), not from its terminal output.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { env } from "./env.mjs";
 
 const bin = (name) => `node_modules/.bin/${name}`;
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
 const summary = [];
 
-function run(label, command, args, parse) {
+function run(label, command, args, count) {
   return new Promise((resolve) => {
     console.log(`\n== ${label}: ${command} ${args.join(" ")}`);
     const started = Date.now();
@@ -29,25 +24,30 @@ function run(label, command, args, parse) {
     take(child.stderr, process.stderr);
     child.on("close", (code) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      // deno-lint-ignore no-control-regex
-      const counts = parse ? parse(output.replace(/\x1b\[[0-9;]*m/g, "")) : undefined;
+      const counts = count ? count(output) : undefined;
       resolve({ label, ok: code === 0, code, seconds, counts });
     });
   });
 }
 
-const vitestCounts = (out) => {
-  const line = out.split("\n").find((l) => /^\s*Tests\s+/.test(l)) ?? "";
-  return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) };
+/** Counts the test cases of a JUnit XML report: those with a <failure> or an <error> failed,
+ * skipped ones are left out, the rest passed. A missing report counts nothing. */
+function junitCounts(file) {
+  const xml = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const counts = { passed: 0, failed: 0 };
+  for (const [, , body = ""] of xml.matchAll(/<testcase\b(?:"[^"]*"|[^>"])*?(\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    if (/<(failure|error)\b/.test(body)) counts.failed++;
+    else if (!/<skipped\b/.test(body)) counts.passed++;
+  }
+  return counts;
+}
+const report = (name) => `.test-output/${name}.xml`;
+/** A runner that writes a JUnit report: the report is removed first, so that a stale one never counts. */
+const junit = (name) => {
+  rmSync(report(name), { force: true });
+  return () => junitCounts(report(name));
 };
-const denoCounts = (out) => {
-  const m = /\|\s*(\d+) passed[^|]*\|\s*(\d+) failed/.exec(out);
-  return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
-};
-const bunCounts = (out) => ({
-  passed: Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0),
-  failed: Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? 0),
-});
+const vitestJunit = (name) => ["--reporter=default", "--reporter=junit", `--outputFile.junit=${report(name)}`];
 
 const checks = [
   ["format", bin("deno"), ["fmt", "--check"]],
@@ -63,28 +63,46 @@ const checks = [
     "adapters/cloudflare/mod.ts",
   ]],
   ["build for npm", "node", ["scripts/build.mjs"]],
+  ["package: publint, attw, a fresh install", "node", ["scripts/package_check.mjs"]],
   ["build the Worker (wrangler deploy --dry-run)", bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist-worker"]],
   ["JSR dry run", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]],
 ];
 
 const suites = [
-  ["Node (vitest)", bin("vitest"), ["run"], vitestCounts],
+  ["Node (vitest)", bin("vitest"), ["run", ...vitestJunit("vitest")], "vitest"],
   // test/cloudflare (workerd only) is left out by deno.json's test.exclude: Deno 2.9 does not
   // apply --ignore to a folder when a file (mod.ts) is also named on the command line.
   [
     "Deno (with the docs' examples)",
     bin("deno"),
-    ["test", "-A", "--doc", "--parallel", "mod.ts", "src/", "test/"],
-    denoCounts,
+    ["test", "-A", "--doc", "--parallel", `--junit-path=${report("deno")}`, "mod.ts", "src/", "test/"],
+    "deno",
   ],
-  ["Bun", bin("bun"), ["test", "--path-ignore-patterns=test/cloudflare/**", "test/"], bunCounts],
+  [
+    "Bun",
+    bin("bun"),
+    [
+      "test",
+      "--path-ignore-patterns=test/cloudflare/**",
+      "--reporter=junit",
+      `--reporter-outfile=${report("bun")}`,
+      "test/",
+    ],
+    "bun",
+  ],
 ];
+// The fault suite is our own script: its last line is the machine-readable "N passed, N failed".
 const plainCounts = (out) => {
   const m = [...out.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();
   return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
 };
 if (existsSync("vitest.cloudflare.config.ts")) {
-  suites.push(["workerd (vitest)", bin("vitest"), ["run", "-c", "vitest.cloudflare.config.ts"], vitestCounts]);
+  suites.push([
+    "workerd (vitest)",
+    bin("vitest"),
+    ["run", "-c", "vitest.cloudflare.config.ts", ...vitestJunit("workerd")],
+    "workerd",
+  ]);
 }
 
 suites.push(["fault suite, short (Bun, real nats-server)", "node", ["scripts/faults.mjs", "--short"], plainCounts]);
@@ -109,8 +127,8 @@ for (const [label, command, args] of checks) {
   summary.push(result);
   if (!result.ok) finish(label);
 }
-for (const [label, command, args, parse] of suites) {
-  const result = await run(label, command, args, parse);
+for (const [label, command, args, counts] of suites) {
+  const result = await run(label, command, args, typeof counts === "string" ? junit(counts) : counts);
   if (result.ok && (!result.counts || result.counts.passed === 0)) result.ok = false; // ran no test
   summary.push(result);
   if (!result.ok) finish(label);
