@@ -4,10 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { existsSync, writeFileSync } from "node:fs";
+import { env } from "./env.mjs";
 
 const deno = "node_modules/.bin/deno";
 const bun = "node_modules/.bin/bun";
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
 /** [title, command, args] for every benchmark, in the order they run. */
 const benches = [
