@@ -1,24 +1,16 @@
 // `npm start`: the example Worker (examples/worker.ts, with the HTTP API mounted) under
 // `wrangler dev`: fully local and offline, state kept in .wrangler/state between runs.
+// Address and port are in wrangler.toml's [dev] section, the API token in .dev.vars (copied
+// from .dev.vars.example on the first run). PORT and EDGEBUS_TOKEN override them.
 // The in-process tour is `npm run quickstart`.
 import { spawn } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { offline } from "./env.mjs";
 
-const token = process.env.EDGEBUS_TOKEN ?? "dev-token-0123456789";
-const child = spawn(
-  "node_modules/.bin/wrangler",
-  [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    process.env.PORT ?? "8787",
-    "--persist-to",
-    ".wrangler/state",
-    "--var",
-    `EDGEBUS_TOKEN:${token}`,
-  ],
-  // Offline: no metrics, and no fetch of Request.cf from Cloudflare (a placeholder is used).
-  { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-);
+if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
+const args = ["dev"];
+if (process.env.PORT) args.push("--port", process.env.PORT);
+if (process.env.EDGEBUS_TOKEN) args.push("--var", `EDGEBUS_TOKEN:${process.env.EDGEBUS_TOKEN}`);
+const child = spawn("node_modules/.bin/wrangler", args, { stdio: "inherit", env: { ...process.env, ...offline } });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
