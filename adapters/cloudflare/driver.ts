@@ -19,9 +19,9 @@ export interface CloudflareDriverOptions {
    * `[{ pattern: "billing.>", queue: "BILLING_QUEUE" }]`. @default {[]} */
   readonly routes?: readonly Route[];
   /** The longest delay, in whole seconds, left to Queues' `delaySeconds`; longer delays go to the
-   * scheduler object. Queues accepts up to 43200 (12 hours); 0 sends every delayed event through
+   * scheduler object. Queues accepts up to 86400 (24 hours); 0 sends every delayed event through
    * the scheduler (exact to the millisecond, and removed from storage on `cancel`).
-   * @default {43200} */
+   * @default {86400} */
   readonly maxQueueDelay?: number;
   /** How many scheduler objects delayed events are spread over. Keep it once deployed.
    * @default {4} */
@@ -104,7 +104,7 @@ function wholeNumber(value: number, name: string, min: number, max: number): num
 export function cloudflareDriver(options: CloudflareDriverOptions = {}): CloudflareDriver {
   const { routes = [], prefix = "edgebus", retention = 86_400_000, now = Date.now } = options;
   const names = { ...DEFAULT_BINDINGS, ...options.bindings };
-  const maxQueueDelay = wholeNumber(options.maxQueueDelay ?? 43_200, "maxQueueDelay", 0, 31_622_400);
+  const maxQueueDelay = wholeNumber(options.maxQueueDelay ?? 86_400, "maxQueueDelay", 0, 86_400);
   const schedulerShards = wholeNumber(options.schedulerShards ?? 4, "schedulerShards", 1, 1024);
   const storeShards = wholeNumber(options.storeShards ?? 4, "storeShards", 1, 1024);
   if (!(retention >= 0)) throw new EdgebusError("invalid_option", `Invalid retention ${retention}: expected ms >= 0`);
