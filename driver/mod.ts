@@ -71,3 +71,5 @@ export { compilePattern, type Matcher } from "../src/patterns.ts";
 export { assertJson } from "../src/json.ts";
 export { idGenerator } from "../src/ids.ts";
 export { memoryStore, type MemoryStoreOptions } from "../src/memory/store.ts";
+export { fnv1a } from "../src/hash.ts";
+export { EVENT_STATUSES, FINAL_STATUSES, isFinal } from "../src/statuses.ts";

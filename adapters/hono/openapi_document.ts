@@ -1,8 +1,9 @@
 import type { GenerateSpecOptions } from "hono-openapi";
+import { EVENT_STATUSES } from "../../driver/mod.ts";
 import { MAX_BATCH } from "./input.ts";
 
 const str = { type: "string" };
-const STATUSES = ["scheduled", "pending", "retrying", "done", "dead", "cancelled"];
+const STATUSES = [...EVENT_STATUSES];
 
 const SCHEMAS: Record<string, object> = {
   Error: {

@@ -1,5 +1,5 @@
 import { EdgebusError } from "../../mod.ts";
-import { compilePattern, type Matcher } from "../../driver/mod.ts";
+import { compilePattern, fnv1a, type Matcher } from "../../driver/mod.ts";
 
 /** An event stream and the event names routed to it. */
 export interface Route {
@@ -135,18 +135,14 @@ export function leaseSubject(names: Names): string {
   return `${names.prefix}.meta.lease`;
 }
 
-function fnv(text: string, seed: number): string {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(36).padStart(7, "0");
-}
+const base36 = (n: number): string => n.toString(36).padStart(7, "0");
 
 /**
  * A handler key as a subject token and consumer name: handler ids may hold characters
  * (`#`, `.`, `>`) that subjects and consumer names cannot, so the key is hashed (64 bits).
  */
 export function keyToken(handlerKey: string): string {
-  return `${fnv(handlerKey, 0x811c9dc5)}${fnv(handlerKey, 0x050c5d1f)}`;
+  return `${base36(fnv1a(handlerKey))}${base36(fnv1a(handlerKey, 0x050c5d1f))}`;
 }
 
 /** Length of a schedule bucket, ms. */

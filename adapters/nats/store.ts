@@ -4,6 +4,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { EdgebusError } from "../../mod.ts";
 import {
   compilePattern,
+  DEFAULT_LIST_LIMIT,
   type Envelope,
   type EventRecord,
   type ListQuery,
@@ -190,7 +191,7 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
   };
 
   const listDead = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
-    const { name, limit = 50, cursor } = query;
+    const { name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
     const matches = name === undefined ? () => true : compilePattern(name);
     const below = cursor === undefined ? Infinity : decodePositions(cursor, 1)[0];
     const source: Source = { stream: names.deadStream, first: () => true };
@@ -221,7 +222,7 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
 
   const list = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
     if (query.status === "dead") return listDead(jsm, query);
-    const { status, name, limit = 50, cursor } = query;
+    const { status, name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
     const matches = name === undefined ? () => true : compilePattern(name);
     const positions = cursor === undefined
       ? sources.map(() => Number.MAX_SAFE_INTEGER)
