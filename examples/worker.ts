@@ -4,9 +4,10 @@
  * sending an email chains an `email.sent` event. Billing events travel on their own queue. The
  * HTTP API (`edgebus/hono`) publishes and inspects events.
  *
- * Run it locally, offline, with state kept in `.wrangler/state` between runs:
+ * Run it locally, offline, with state kept in `.wrangler/state` between runs (the token comes
+ * from `.dev.vars`, which `npm start` copies from `.dev.vars.example`):
  *
- *   npx wrangler dev --persist-to .wrangler/state --var EDGEBUS_TOKEN:dev-token-0123456789
+ *   npm start
  *
  * then, in another shell:
  *
