@@ -66,7 +66,15 @@ export type {
   RecordStore,
 } from "../src/driver.ts";
 export { createEnvelope, type Draft, envelopeOf, initialRecord, readEnvelope } from "../src/envelope.ts";
-export { decodeCursor, DEFAULT_LIST_LIMIT, encodeCursor, type ListPosition, newerFirst } from "../src/cursor.ts";
+export {
+  decodeCursor,
+  DEFAULT_LIST_LIMIT,
+  encodeCursor,
+  type ListPosition,
+  newerFirst,
+  pageOf,
+} from "../src/cursor.ts";
+export { wholeNumber } from "../src/options.ts";
 export { compilePattern, type Matcher } from "../src/patterns.ts";
 export { assertJson } from "../src/json.ts";
 export { idGenerator } from "../src/ids.ts";

@@ -6,6 +6,7 @@ import { EdgebusError } from "./errors.ts";
 import { idGenerator } from "./ids.ts";
 import { memoryDriver } from "./memory/driver.ts";
 import { compilePattern } from "./patterns.ts";
+import { wholeNumber } from "./options.ts";
 import { createPublishing } from "./publishing.ts";
 import { assertQuery } from "./query.ts";
 import { resolveRetry } from "./retry.ts";
@@ -30,12 +31,7 @@ function assertOptions(timeout: number, dedupWindow: number, batchConcurrency: n
   if (!(dedupWindow >= 0)) {
     throw new EdgebusError("invalid_option", `Invalid dedupWindow ${dedupWindow}: expected ms >= 0`);
   }
-  if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1) {
-    throw new EdgebusError(
-      "invalid_option",
-      `Invalid batchConcurrency ${batchConcurrency}: expected a whole number >= 1`,
-    );
-  }
+  wholeNumber("batchConcurrency", batchConcurrency);
 }
 
 /**

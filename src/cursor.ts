@@ -1,4 +1,4 @@
-import type { EventRecord } from "./driver.ts";
+import type { EventRecord, Page } from "./driver.ts";
 import { EdgebusError } from "./errors.ts";
 
 /** How many records a page holds when the query gives no `limit`. */
@@ -53,4 +53,24 @@ export function decodeCursor(cursor: string): ListPosition {
  */
 export function newerFirst(a: Pick<EventRecord, "time" | "id">, b: Pick<EventRecord, "time" | "id">): number {
   return b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * The page of the first `limit` records of `found` (already filtered and in list order, with
+ * one more than `limit` when there is a next page), with the cursor of the next page.
+ *
+ * @param found up to `limit + 1` records, newest first
+ * @param limit the page size
+ * @returns the page
+ *
+ * @example
+ * ```ts
+ * import { pageOf } from "@edgebus/edgebus/driver";
+ * const page = pageOf([{ time: 2, id: "b" }, { time: 1, id: "a" }] as never[], 1);
+ * console.log(page.cursor); // "2~b"
+ * ```
+ */
+export function pageOf<T extends Pick<EventRecord, "time" | "id">>(found: readonly T[], limit: number): Page<T> {
+  const items = found.slice(0, limit);
+  return found.length > limit ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items };
 }

@@ -1,7 +1,7 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { EdgebusError } from "../../mod.ts";
-import type { Driver, Envelope, HandlerInfo, HandlerRunner } from "../../driver/mod.ts";
+import type { EdgebusError } from "../../mod.ts";
+import { type Driver, type Envelope, type HandlerInfo, type HandlerRunner, wholeNumber } from "../../driver/mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
@@ -64,11 +64,7 @@ export interface NatsDriverOptions {
 }
 
 function assertPositive(values: Record<string, number>): void {
-  for (const [name, value] of Object.entries(values)) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new EdgebusError("invalid_option", `Invalid ${name} ${String(value)}: expected a whole number >= 1`);
-    }
-  }
+  for (const [name, value] of Object.entries(values)) wholeNumber(name, value);
 }
 
 /** Events due within this many ms go straight to their stream (consumers hold them back until due). */

@@ -1,6 +1,6 @@
 import type { EventRecord, ListQuery, Page, RecordStore } from "../driver.ts";
 import { compilePattern } from "../patterns.ts";
-import { decodeCursor, DEFAULT_LIST_LIMIT, encodeCursor, newerFirst } from "../cursor.ts";
+import { decodeCursor, DEFAULT_LIST_LIMIT, newerFirst, pageOf } from "../cursor.ts";
 
 /** Options of {@linkcode memoryStore}. */
 export interface MemoryStoreOptions {
@@ -66,9 +66,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
         found.push(record);
       }
       found.sort(newerFirst);
-      const items = found.slice(0, limit);
-      const more = found.length > limit;
-      return Promise.resolve(more ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items });
+      return Promise.resolve(pageOf(found, limit));
     },
   };
 }
