@@ -25,6 +25,7 @@ export { type BindingNames, type Bindings, DEFAULT_BINDINGS, MissingBindingError
 export { buryBatch, consumeBatch, CONSUMER_HANDLER, type ConsumerOptions } from "./consumer.ts";
 export { type CloudflareDriver, cloudflareDriver, type CloudflareDriverOptions } from "./driver.ts";
 export { QUEUE_LIMITS, type QueueLimits } from "./message.ts";
+export { ObjectBase, type ObjectBaseClass } from "./object_base.ts";
 export type { SweepConfig } from "./overdue.ts";
 export type * from "./platform.ts";
 export type { Route } from "./routing.ts";

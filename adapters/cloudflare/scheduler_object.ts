@@ -1,5 +1,6 @@
 import { type Outgoing, sendAll } from "./message.ts";
 import type { DurableObjectStateLike, QueueBinding, SqlStorageLike, WorkerEnv } from "./platform.ts";
+import { ObjectBase } from "./object_base.ts";
 import { serveObject } from "./rpc.ts";
 
 /** A delayed message, as the driver hands it to the scheduler. */
@@ -39,7 +40,7 @@ const RETRY_AFTER_FAILURE = 5_000;
  * export { EdgebusScheduler, EdgebusStore } from "edgebus/cloudflare";
  * ```
  */
-export class EdgebusScheduler {
+export class EdgebusScheduler extends ObjectBase {
   readonly #state: DurableObjectStateLike;
   readonly #sql: SqlStorageLike;
   readonly #env: WorkerEnv;
@@ -51,6 +52,7 @@ export class EdgebusScheduler {
    * @param env the Worker's environment, which holds the Queue producers
    */
   constructor(state: DurableObjectStateLike, env: WorkerEnv) {
+    super(state, env);
     this.#state = state;
     this.#sql = state.storage.sql;
     this.#env = env;
@@ -61,7 +63,8 @@ export class EdgebusScheduler {
   }
 
   /**
-   * Answers the driver's calls.
+   * Answers calls that come as JSON over `fetch` (a driver of an older release); the driver
+   * calls the methods below through Workers RPC.
    *
    * @param request a call from the driver
    * @returns the answer

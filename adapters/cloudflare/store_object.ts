@@ -3,6 +3,7 @@ import { nextSweep, OPEN_STATUSES, type SweepConfig, sweepOverdue } from "./over
 import type { DurableObjectStateLike, SqlStorageLike, WorkerEnv } from "./platform.ts";
 import { createRecords, pageRecords, type Position, readRecord, sweep, upsertRecord } from "./record_sql.ts";
 import { announceHandlers, knownHandlers } from "./registry_sql.ts";
+import { ObjectBase } from "./object_base.ts";
 import { serveObject } from "./rpc.ts";
 import { migrate, readMeta, writeMeta } from "./store_schema.ts";
 
@@ -28,7 +29,7 @@ const OPEN = new Set(OPEN_STATUSES);
  * export { EdgebusScheduler, EdgebusStore } from "edgebus/cloudflare";
  * ```
  */
-export class EdgebusStore {
+export class EdgebusStore extends ObjectBase {
   readonly #sql: SqlStorageLike;
   readonly #state: DurableObjectStateLike;
   readonly #env: WorkerEnv;
@@ -46,6 +47,7 @@ export class EdgebusStore {
    * @param env the Worker's environment, which holds the Queue producers the sweep sends with
    */
   constructor(state: DurableObjectStateLike, env: WorkerEnv = {}) {
+    super(state, env);
     this.#state = state;
     this.#sql = state.storage.sql;
     this.#env = env;
@@ -55,7 +57,8 @@ export class EdgebusStore {
   }
 
   /**
-   * Answers the driver's calls.
+   * Answers calls that come as JSON over `fetch` (a driver of an older release); the driver
+   * calls the methods below through Workers RPC.
    *
    * @param request a call from the driver
    * @returns the answer
