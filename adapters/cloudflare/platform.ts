@@ -47,7 +47,10 @@ export interface QueueBatch {
   readonly messages: readonly QueueMessage[];
 }
 
-/** A Durable Object stub: edgebus talks to its objects with `fetch`. */
+/**
+ * A Durable Object stub. edgebus calls its objects' methods through Workers RPC when the stub
+ * has them (real stubs do), and otherwise with JSON over `fetch`.
+ */
 export interface DurableObjectStubLike {
   /** Sends a request to the object. */
   fetch(input: string, init?: RequestInit): Promise<Response>;
