@@ -38,18 +38,85 @@ function retryLater(message: QueueMessage, delayMs: number): void {
 export async function consumeBatch(batch: QueueBatch, options: ConsumerOptions): Promise<void> {
   const { driver, handle, deadLetterQueues } = options;
   if (deadLetterQueues.includes(batch.queue)) return await buryBatch(batch, driver);
-  const runnable: { message: QueueMessage; body: unknown }[] = [];
+  const restored: { message: QueueMessage; body: unknown }[] = [];
   await Promise.all(batch.messages.map(async (message) => {
     try {
       const body = await driver.restore(message.body);
       if (body === undefined) {
         console.error(`edgebus: message ${message.id} names a stored event that no longer exists; dropped`);
         message.ack();
-      } else runnable.push({ message, body });
+      } else restored.push({ message, body });
     } catch {
       retryLater(message, 1_000 * message.attempts);
     }
   }));
+  const running = inFlight(driver);
+  const runnable = claim(restored, running);
+  try {
+    await settle(runnable, driver, handle);
+  } finally {
+    for (const { id } of runnable) if (id !== undefined) running.delete(id);
+  }
+}
+
+/** Event ids being dispatched in this isolate, per driver. */
+const dispatching = new WeakMap<CloudflareDriver, Set<string>>();
+
+function inFlight(driver: CloudflareDriver): Set<string> {
+  let set = dispatching.get(driver);
+  if (!set) dispatching.set(driver, set = new Set());
+  return set;
+}
+
+interface Runnable {
+  readonly message: QueueMessage;
+  readonly body: unknown;
+  /** The event id, claimed in the isolate's in-flight set; undefined when not an envelope. */
+  readonly id: string | undefined;
+}
+
+/**
+ * Keeps one message per event among those not already being dispatched in this isolate, and
+ * acknowledges the other copies. Queues does not drop messages by id, and a publish of an id
+ * whose record is still undelivered sends it again (the core's recovery of a half-done
+ * publish), so two copies of one event can arrive together; dispatched at once, both would read
+ * the record before either saved it and run its handlers twice. The copy that runs covers the
+ * others: it settles the record, or hands on a new message, or is itself retried by Queues. Of
+ * copies in one batch the highest attempt runs.
+ */
+function claim(restored: readonly { message: QueueMessage; body: unknown }[], running: Set<string>): Runnable[] {
+  const chosen = new Map<string, { message: QueueMessage; body: unknown; attempt: number }>();
+  const runnable: Runnable[] = [];
+  for (const { message, body } of restored) {
+    const envelope = readEnvelope(body);
+    if (!envelope) {
+      runnable.push({ message, body, id: undefined });
+      continue;
+    }
+    if (running.has(envelope.id)) {
+      message.ack();
+      continue;
+    }
+    const attempt = envelope.attempt + message.attempts - 1;
+    const other = chosen.get(envelope.id);
+    if (!other) chosen.set(envelope.id, { message, body, attempt });
+    else if (attempt > other.attempt) {
+      other.message.ack();
+      chosen.set(envelope.id, { message, body, attempt });
+    } else message.ack();
+  }
+  for (const [id, { message, body }] of chosen) {
+    running.add(id);
+    runnable.push({ message, body, id });
+  }
+  return runnable;
+}
+
+async function settle(
+  runnable: readonly Runnable[],
+  driver: CloudflareDriver,
+  handle: ConsumerOptions["handle"],
+): Promise<void> {
   const { failures, invalid } = await handle(
     runnable.map(({ message, body }) => ({ id: message.id, body, attempts: message.attempts })),
   );
