@@ -52,11 +52,14 @@ export async function consumeBatch(batch: QueueBatch, options: ConsumerOptions):
   }));
   const running = inFlight(driver);
   const runnable = claim(restored, running);
+  let result: BatchResult;
   try {
-    await settle(runnable, driver, handle);
+    result = await handle(runnable.map(({ message, body }) => ({ id: message.id, body, attempts: message.attempts })));
   } finally {
+    // Released before any next attempt is sent: that message may arrive at once, and must run.
     for (const { id } of runnable) if (id !== undefined) running.delete(id);
   }
+  await settle(runnable, result, driver);
 }
 
 /** Event ids being dispatched in this isolate, per driver. */
@@ -112,14 +115,9 @@ function claim(restored: readonly { message: QueueMessage; body: unknown }[], ru
   return runnable;
 }
 
-async function settle(
-  runnable: readonly Runnable[],
-  driver: CloudflareDriver,
-  handle: ConsumerOptions["handle"],
-): Promise<void> {
-  const { failures, invalid } = await handle(
-    runnable.map(({ message, body }) => ({ id: message.id, body, attempts: message.attempts })),
-  );
+/** Acknowledges what ran, sends the next attempt of what failed, forgets finished bodies. */
+async function settle(runnable: readonly Runnable[], result: BatchResult, driver: CloudflareDriver): Promise<void> {
+  const { failures, invalid } = result;
   const failed = new Map(failures.map((f) => [f.id, f]));
   const rejected = new Set(invalid);
   const finished: string[] = [];

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { test } from "vitest";
+import { RetryAfterError } from "../../mod.ts";
 import { createEnvelope, idGenerator, initialRecord } from "../../driver/mod.ts";
 import type { WorkerEnv } from "../../adapters/cloudflare/mod.ts";
 import { sleep } from "../lib/t.ts";
@@ -56,3 +57,17 @@ test("publishing one id twice in a row runs its handler once, also when both cop
   await sleep(300); // room for a late copy to show
   assert.deepEqual(ids.filter((id) => runs.get(id) !== 1).map((id) => [id, runs.get(id)]), []);
 }, 30_000);
+
+test("a next attempt sent with no delay runs, though it may arrive while its batch is still settling", async () => {
+  const { bus } = setup();
+  const ids: string[] = [];
+  const runs = new Map<string, number>();
+  bus.on("job.flaky", (event) => {
+    const n = (runs.get(event.id) ?? 0) + 1;
+    runs.set(event.id, n);
+    if (n === 1) throw new RetryAfterError(0, "again at once");
+  });
+  for (let i = 0; i < 10; i++) ids.push(await bus.publish("job.flaky", { i }));
+  for (const id of ids) await settled(bus, id, "done");
+  assert.deepEqual(ids.map((id) => runs.get(id)), ids.map(() => 2));
+});
