@@ -23,8 +23,6 @@ for (const file of walk("dist").filter((f) => f.endsWith(".d.ts") || f.endsWith(
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 for (const [key, target] of Object.entries(pkg.exports)) {
-  // The cloudflare entry imports "cloudflare:workers", which exists only inside workerd.
-  if (key === "./cloudflare") continue;
   const mod = await import(new URL(`../${target.default}`, import.meta.url).href);
   if (Object.keys(mod).length === 0) {
     console.error(`${key}: ${target.default} exports nothing`);

@@ -1,5 +1,5 @@
 import type { BatchMessage, BatchResult } from "../../mod.ts";
-import { type EventRecord, type HandlerResult, readEnvelope } from "../../driver/mod.ts";
+import { type EventRecord, type HandlerResult, isFinal, readEnvelope } from "../../driver/mod.ts";
 import type { CloudflareDriver } from "./driver.ts";
 import { storedId } from "./message.ts";
 import type { QueueBatch, QueueMessage } from "./platform.ts";
@@ -15,10 +15,9 @@ export interface ConsumerOptions {
 }
 
 /** The most `retry({ delaySeconds })` accepts. */
-const MAX_RETRY_DELAY = 43_200;
+const MAX_RETRY_DELAY = 86_400;
 /** The handler id under which a dead letter from Cloudflare's dead-letter queue says why. */
 export const CONSUMER_HANDLER = "edgebus:consumer";
-const FINAL = new Set(["done", "dead", "cancelled"]);
 
 function retryLater(message: QueueMessage, delayMs: number): void {
   message.retry({ delaySeconds: Math.min(MAX_RETRY_DELAY, Math.max(0, Math.ceil(delayMs / 1000))) });
@@ -180,7 +179,7 @@ export async function buryBatch(batch: QueueBatch, driver: CloudflareDriver): Pr
       }
       const now = driver.now();
       const record = await driver.store.get(envelope.id);
-      if (!record || !FINAL.has(record.status)) {
+      if (!record || !isFinal(record.status)) {
         const base: EventRecord = record ?? { ...envelope, status: "pending", handlers: {}, updatedAt: now };
         await driver.store.put(buried(base, message, batch.queue, now));
       }

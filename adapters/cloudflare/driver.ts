@@ -1,5 +1,5 @@
 import { EdgebusError } from "../../mod.ts";
-import type { Dispatch, Driver, Envelope, HandlerRunner } from "../../driver/mod.ts";
+import { type Dispatch, type Driver, type Envelope, type HandlerRunner, wholeNumber } from "../../driver/mod.ts";
 import { type BindingNames, type Bindings, DEFAULT_BINDINGS, resolveBindings } from "./bindings.ts";
 import { platformEnv } from "./env.ts";
 import { sendAll, storedId } from "./message.ts";
@@ -77,13 +77,6 @@ export interface CloudflareDriver extends Driver {
   keepAnnounced(): Promise<void>;
 }
 
-function wholeNumber(value: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new EdgebusError("invalid_option", `Invalid ${name} ${value}: expected a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
 /**
  * The driver for Cloudflare Workers: Queues carry events, a SQLite-backed Durable Object holds
  * those due later than Queues can delay them, another keeps the records and dead letters.
@@ -104,13 +97,13 @@ function wholeNumber(value: number, name: string, min: number, max: number): num
 export function cloudflareDriver(options: CloudflareDriverOptions = {}): CloudflareDriver {
   const { routes = [], prefix = "edgebus", retention = 86_400_000, now = Date.now } = options;
   const names = { ...DEFAULT_BINDINGS, ...options.bindings };
-  const maxQueueDelay = wholeNumber(options.maxQueueDelay ?? 86_400, "maxQueueDelay", 0, 86_400);
-  const schedulerShards = wholeNumber(options.schedulerShards ?? 4, "schedulerShards", 1, 1024);
-  const storeShards = wholeNumber(options.storeShards ?? 4, "storeShards", 1, 1024);
+  const maxQueueDelay = wholeNumber("maxQueueDelay", options.maxQueueDelay ?? 86_400, 0, 86_400);
+  const schedulerShards = wholeNumber("schedulerShards", options.schedulerShards ?? 4, 1, 1024);
+  const storeShards = wholeNumber("storeShards", options.storeShards ?? 4, 1, 1024);
   if (!(retention >= 0)) throw new EdgebusError("invalid_option", `Invalid retention ${retention}: expected ms >= 0`);
   // Versions announce once a minute, so a shorter TTL would forget handlers still deployed.
-  const handlerTtl = wholeNumber(options.handlerTtl ?? 86_400_000, "handlerTtl", 120_000, 366 * 86_400_000);
-  const sweepAfter = wholeNumber(options.sweepAfter ?? 120_000, "sweepAfter", 1_000, 366 * 86_400_000);
+  const handlerTtl = wholeNumber("handlerTtl", options.handlerTtl ?? 86_400_000, 120_000, 366 * 86_400_000);
+  const sweepAfter = wholeNumber("sweepAfter", options.sweepAfter ?? 120_000, 1_000, 366 * 86_400_000);
   const route = compileRoutes(routes, names.queue);
   const routeQueues = routes.map((r) => r.queue);
   let env: WorkerEnv | undefined = options.env;

@@ -1,4 +1,10 @@
-import { compilePattern, type EventRecord, type ListPosition, type ListQuery } from "../../driver/mod.ts";
+import {
+  compilePattern,
+  DEFAULT_LIST_LIMIT,
+  type EventRecord,
+  type ListPosition,
+  type ListQuery,
+} from "../../driver/mod.ts";
 import type { SqlStorageLike } from "./platform.ts";
 
 /** Where a page starts: after this publish time and id, newest first (the core's cursor position). */
@@ -66,7 +72,7 @@ export function createRecords(sql: SqlStorageLike, records: readonly EventRecord
  * @returns the records
  */
 export function pageRecords(sql: SqlStorageLike, query: ListQuery, after?: Position): EventRecord[] {
-  const { status, name, limit = 50 } = query;
+  const { status, name, limit = DEFAULT_LIST_LIMIT } = query;
   const exact = name !== undefined && !name.includes("*") && !name.includes(">");
   const matches = name === undefined || exact ? undefined : compilePattern(name);
   const where: string[] = [];

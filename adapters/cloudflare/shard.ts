@@ -1,3 +1,5 @@
+import { fnv1a } from "../../driver/mod.ts";
+
 /**
  * Which of `count` shards an id belongs to: FNV-1a over the id's UTF-16 code units, so that
  * every Worker instance agrees without coordination.
@@ -7,12 +9,7 @@
  * @returns the shard, from 0 to `count - 1`
  */
 export function shardOf(id: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    hash ^= id.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % count;
+  return fnv1a(id) % count;
 }
 
 /**

@@ -1,10 +1,11 @@
 import {
   decodeCursor,
-  encodeCursor,
+  DEFAULT_LIST_LIMIT,
   type EventRecord,
   type ListQuery,
   newerFirst,
   type Page,
+  pageOf,
   type RecordStore,
 } from "../../driver/mod.ts";
 import type { SweepConfig } from "./overdue.ts";
@@ -63,7 +64,7 @@ export function durableStore(options: DurableStoreOptions): DurableStore {
     put: (record) => call<void>(of(record.id), "put", record, retention, sweep),
     delete: (id) => call<boolean>(of(id), "delete", id),
     async list(query: ListQuery): Promise<Page<EventRecord>> {
-      const { limit = 50, cursor } = query;
+      const { limit = DEFAULT_LIST_LIMIT, cursor } = query;
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       const { status, name } = query;
       const pages = await Promise.all(
@@ -73,8 +74,7 @@ export function durableStore(options: DurableStoreOptions): DurableStore {
         ),
       );
       const found = pages.flat().sort(newerFirst);
-      const items = found.slice(0, limit);
-      return found.length > limit ? { items, cursor: encodeCursor(items[items.length - 1]) } : { items };
+      return pageOf(found, limit);
     },
     async putBodies(rows) {
       const groups = groupByShard(rows, (row) => row[0], shards);
