@@ -1,6 +1,5 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { EdgebusError } from "../../mod.ts";
 import { type Driver, type Envelope, type HandlerInfo, type HandlerRunner, wholeNumber } from "../../driver/mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
