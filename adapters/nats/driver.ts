@@ -275,7 +275,7 @@ async function replayEvent(
   await updateOutcome(client, jsm, names, id, (cur) => {
     const handlers = { ...cur?.handlers };
     for (const k of again) delete handlers[k];
-    return { ...cur, handlers };
+    return { ...cur, handlers, replayed: [...new Set([...(cur?.replayed ?? []), ...again])] };
   });
   const at = now();
   const { name, body, time, delay, correlationId, causationId, origin } = envelope;

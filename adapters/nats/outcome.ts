@@ -10,6 +10,8 @@ export interface EventOutcome {
   readonly handlers: Readonly<Record<string, HandlerResult>>;
   /** When a handler first started on a delayed event, epoch ms: it can no longer be cancelled. */
   readonly started?: number;
+  /** Handler keys run again by a replay: the event waits for them, whatever the registry says. */
+  readonly replayed?: readonly string[];
   /** When it was cancelled, epoch ms. */
   readonly cancelled?: number;
   /** The envelope, kept with a cancellation (a cancelled delayed event never reaches its stream). */

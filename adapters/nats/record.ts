@@ -38,6 +38,7 @@ export function buildRecord(parts: EventParts, known: readonly KnownHandler[], n
   const handlers: Record<string, HandlerResult> = { ...dead?.handlers, ...outcome?.handlers };
   const keys = new Set(Object.keys(handlers));
   for (const h of known) if (h.matches(name) && (!event || h.since <= event.stored)) keys.add(h.key);
+  for (const key of outcome?.replayed ?? []) keys.add(key);
   const results = [...keys].map((k) => handlers[k]);
   const attempt = Math.max(0, ...results.map((r) => r?.attempts ?? 0));
   const updatedAt = Math.max(time, outcome?.cancelled ?? 0, ...results.map((r) => r?.finishedAt ?? 0));

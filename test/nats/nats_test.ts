@@ -107,6 +107,11 @@ describe("nats", () => {
     await sleep(300);
     assert.deepEqual(seen, [], "a new handler must not run history by itself");
     assert.equal(await api.deadLetters.replay(id), true);
+    const replayed = await api.get(id);
+    assert.ok(
+      replayed?.status === "pending" || replayed?.handlers.archive?.status === "done",
+      `a replayed event waits for its handler: ${JSON.stringify(replayed)}`,
+    );
     await eventually(() => seen.length === 1);
     const after = await eventually(async () => (await api.get(id))?.status === "done" ? await api.get(id) : undefined);
     assert.equal(after.handlers.archive.status, "done");
