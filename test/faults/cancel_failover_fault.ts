@@ -5,35 +5,16 @@
  * cancelled from the publisher. An event whose cancel answered true never runs (its record
  * says cancelled); every other one runs.
  */
-import { wsconnect } from "@nats-io/nats-core";
 import { createBus } from "../../mod.ts";
 import { natsDriver } from "../../adapters/nats/mod.ts";
-import { startNatsServer } from "../nats/server.ts";
-import { leaderPid } from "./lease_owner.ts";
+import { startFailover } from "./failover.ts";
 import { Ledger, SHORT, sleep, waitFor } from "./ledger.ts";
-import { killWorker, ledgerFile, lines, startWorker, stopWorker } from "./processes.ts";
+import { killWorker, lines, stopWorker } from "./processes.ts";
 
 const EVENTS = SHORT ? 100 : 500;
 const PREFIX = "cancelover";
-const server = await startNatsServer();
-const file = ledgerFile();
-const env = {
-  NATS_URL: server.wsUrl,
-  PREFIX,
-  LEDGER: file,
-  HANDLERS: "delayed",
-  LEASE_TTL: "750",
-  TICK: "250",
-  LEASE_LOG: "1",
-};
+const { server, file, nc, workers, leader } = await startFailover(PREFIX);
 const ledger = new Ledger();
-const nc = await wsconnect({ servers: server.wsUrl });
-const leader = () => leaderPid(nc, PREFIX, lines(file));
-
-const workers = [await startWorker(env), await startWorker(env), await startWorker(env)];
-if (!(await waitFor(async () => (await leader()) !== undefined, 10_000, 50))) {
-  throw new Error("no worker took the lease");
-}
 
 const publisher = createBus({ driver: natsDriver({ servers: server.wsUrl, prefix: PREFIX, scheduler: false }) });
 const start = Date.now();

@@ -6,36 +6,17 @@
  * 1 s), not judged. The killed worker also consumed: an event it had received and not yet
  * handled comes back after the consumers' ack wait (3 s here), which `late_over_1s` counts.
  */
-import { wsconnect } from "@nats-io/nats-core";
 import { createBus } from "../../mod.ts";
 import { natsDriver } from "../../adapters/nats/mod.ts";
-import { startNatsServer } from "../nats/server.ts";
-import { leaderPid } from "./lease_owner.ts";
+import { startFailover } from "./failover.ts";
 import { Ledger, SHORT, sleep, waitFor } from "./ledger.ts";
-import { killWorker, ledgerFile, lines, startWorker, stopWorker } from "./processes.ts";
+import { killWorker, lines, stopWorker } from "./processes.ts";
 
 const EVENTS = SHORT ? 200 : 1_000;
 const KILLS = SHORT ? 1 : 2;
 const PREFIX = "failover";
-const server = await startNatsServer();
-const file = ledgerFile();
-const env = {
-  NATS_URL: server.wsUrl,
-  PREFIX,
-  LEDGER: file,
-  HANDLERS: "delayed",
-  LEASE_TTL: "750",
-  TICK: "250",
-  LEASE_LOG: "1",
-};
+const { server, file, nc, workers, leader } = await startFailover(PREFIX);
 const ledger = new Ledger();
-const nc = await wsconnect({ servers: server.wsUrl });
-const leader = () => leaderPid(nc, PREFIX, lines(file));
-
-const workers = [await startWorker(env), await startWorker(env), await startWorker(env)];
-if (!(await waitFor(async () => (await leader()) !== undefined, 10_000, 50))) {
-  throw new Error("no worker took the lease");
-}
 
 // Due 2 to 6 s after the start, spread evenly; published 20 at a time so all are out within the first second or two.
 const publisher = createBus({ driver: natsDriver({ servers: server.wsUrl, prefix: PREFIX, scheduler: false }) });
