@@ -52,17 +52,5 @@ export function afterAll(fn: Fn): void {
   runner.afterAll(fn);
 }
 
-/** Waits `ms`. */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value or `ms` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, ms = 5_000, every = 5): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await check();
-    if (last) return last as NonNullable<T>;
-    await sleep(every);
-  }
-  throw new Error(`Condition not met within ${ms} ms (last value: ${JSON.stringify(last)})`);
-}
+/** Waiting helpers, shared with the published conformance suite. */
+export { eventually, sleep } from "../../testing/wait.ts";
