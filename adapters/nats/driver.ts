@@ -1,11 +1,18 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Driver, type Envelope, type HandlerInfo, type HandlerRunner, wholeNumber } from "../../driver/mod.ts";
+import {
+  type Driver,
+  type Envelope,
+  envelopeOf,
+  type HandlerInfo,
+  type HandlerRunner,
+  wholeNumber,
+} from "../../driver/mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
-import { readOutcome, updateOutcome } from "./outcome.ts";
+import { updateOutcome } from "./outcome.ts";
 import { publishAll, publishRetry } from "./publish.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
@@ -160,8 +167,8 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     async send(envelopes) {
       await publish(envelopes);
     },
-    cancel: (id) => js((client, jsm) => cancelEvent(client, jsm, names, registry, id, now)),
-    replay: (id) => js((client, jsm) => replayEvent(client, jsm, names, registry, id, now, timing)),
+    cancel: (id) => js((client, jsm) => cancelEvent({ client, jsm, names, registry, now, timing }, id)),
+    replay: (id) => js((client, jsm) => replayEvent({ client, jsm, names, registry, now, timing }, id)),
     async start(_dispatch, runner?: HandlerRunner) {
       const nc = await link.get();
       const jsm = await jetstreamManager(nc, { checkAPI: false });
@@ -210,26 +217,29 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   };
 }
 
+/** What cancel and replay act with. */
+interface Ops {
+  readonly client: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly names: Names;
+  readonly registry: Registry;
+  readonly now: () => number;
+  readonly timing: () => { now: number; lead: number; timeout: number };
+}
+
 /**
  * Cancels an event for every handler: its outcome says so, which consumers and the scheduler
  * read before they run or move it. False when it is unknown, already ran (a handler has a
  * result), was published without a delay (under way at once) or is cancelled already.
  */
-async function cancelEvent(
-  client: JetStreamClient,
-  jsm: JetStreamManager,
-  names: Names,
-  registry: Registry,
-  id: string,
-  now: () => number,
-): Promise<boolean> {
-  const parts = await readParts(jsm, names, id);
+async function cancelEvent(ops: Ops, id: string): Promise<boolean> {
+  const { client, jsm, names, registry, now } = ops;
+  const { parts, outcome } = await readParts(jsm, names, id);
   const envelope = parts.event?.envelope ?? parts.delayed;
   if (!envelope || envelope.delay === 0) return false;
   const record = buildRecord(parts, await registry.handlers(jsm, routeOf(names, envelope.name).stream), now());
   if (!record || (record.status !== "scheduled" && record.status !== "pending")) return false;
   if (Object.keys(record.handlers).length > 0) return false;
-  const known = await readOutcome(jsm, names, id);
   const written = await updateOutcome(
     client,
     jsm,
@@ -239,7 +249,7 @@ async function cancelEvent(
       cur && (cur.cancelled !== undefined || cur.started !== undefined || Object.keys(cur.handlers).length > 0)
         ? undefined
         : { handlers: {}, cancelled: now(), envelope },
-    known,
+    outcome,
   );
   return written !== undefined;
 }
@@ -249,39 +259,30 @@ async function cancelEvent(
  * took, every handler now registered for its name): one message each on the handler's retry
  * subject, after its result is cleared.
  */
-async function replayEvent(
-  client: JetStreamClient,
-  jsm: JetStreamManager,
-  names: Names,
-  registry: Registry,
-  id: string,
-  now: () => number,
-  timing: () => { now: number; lead: number; timeout: number },
-): Promise<boolean> {
-  const parts = await readParts(jsm, names, id);
-  const envelope = parts.event?.envelope ?? parts.dead ?? parts.delayed;
-  if (!envelope) return false;
-  registry.refresh();
-  const known = await registry.handlers(jsm, routeOf(names, envelope.name).stream);
+async function replayEvent(ops: Ops, id: string): Promise<boolean> {
+  const { client, jsm, names, registry, now } = ops;
+  const { parts, outcome } = await readParts(jsm, names, id);
+  const name = (parts.event?.envelope ?? parts.dead ?? parts.delayed)?.name;
+  if (name === undefined) return false;
+  registry.refresh(); // a handler added a moment ago in another process is replayed too
+  const known = await registry.handlers(jsm, routeOf(names, name).stream);
   const record = buildRecord(parts, known, now());
   if (!record) return false;
-  let again: string[];
-  if (record.status === "dead") {
-    again = Object.entries(record.handlers).filter(([, r]) => r.status !== "done").map(([k]) => k);
-  } else if (record.noHandler) {
-    again = known.filter((h) => h.matches(envelope.name)).map((h) => h.key);
-  } else return false;
+  const again = record.status === "dead"
+    ? Object.entries(record.handlers).filter(([, r]) => r.status !== "done").map(([k]) => k)
+    : record.noHandler
+    ? known.filter((h) => h.matches(name)).map((h) => h.key)
+    : [];
   if (again.length === 0) return false;
   await updateOutcome(client, jsm, names, id, (cur) => {
     const handlers = { ...cur?.handlers };
     for (const k of again) delete handlers[k];
     return { ...cur, handlers, replayed: [...new Set([...(cur?.replayed ?? []), ...again])] };
-  });
+  }, outcome);
   const at = now();
-  const { name, body, time, delay, correlationId, causationId, origin } = envelope;
-  const fresh: Envelope = { id, name, body, time, delay, due: at, attempt: 1, correlationId, causationId, origin };
+  const fresh: Envelope = { ...envelopeOf(record), due: at, attempt: 1 };
   await Promise.all(
-    again.map((k) => publishRetry(client, names, fresh, k, `${id}:${keyToken(k)}:replay:${at}`, timing())),
+    again.map((k) => publishRetry(client, names, fresh, k, `${id}:${keyToken(k)}:replay:${at}`, ops.timing())),
   );
   await jsm.streams.purge(names.deadStream, { filter: deadSubject(names, id) });
   return true;

@@ -13,7 +13,7 @@ import {
   type RecordStore,
 } from "../../driver/mod.ts";
 import { unavailable } from "./errors.ts";
-import { readOutcome } from "./outcome.ts";
+import { readOutcome, type Versioned } from "./outcome.ts";
 import { buildRecord, type EventParts } from "./record.ts";
 import type { Registry } from "./registry.ts";
 import { deadSubject, delayedSubject, eventSubject, type Names, outcomeSubject, routeOf } from "./names.ts";
@@ -72,21 +72,26 @@ function stored(msg: StoredMsg | undefined): EventParts["event"] {
  * @param jsm the JetStream manager
  * @param names the derived names
  * @param id the event id
- * @returns the parts
+ * @returns the parts, and the outcome's version for a compare-and-set after it
  */
-export async function readParts(jsm: JetStreamManager, names: Names, id: string): Promise<EventParts> {
+export async function readParts(
+  jsm: JetStreamManager,
+  names: Names,
+  id: string,
+): Promise<{ parts: EventParts; outcome: Versioned }> {
   const [delayed, outcome, dead, ...events] = await Promise.all([
     lastOn(jsm, names.delayedStream, delayedSubject(names, id)),
     readOutcome(jsm, names, id),
     lastOn(jsm, names.deadStream, deadSubject(names, id)),
     ...names.routes.map((r) => lastOn(jsm, r.stream, eventSubject(r, id))),
   ]);
-  return {
+  const parts: EventParts = {
     event: stored(events.find((e) => e !== undefined)),
     delayed: delayed?.json<Envelope>(),
     outcome: outcome.value,
     dead: dead?.json<EventRecord>(),
   };
+  return { parts, outcome };
 }
 
 /** What `list` pages through: one position per source, newest first. */
@@ -96,7 +101,6 @@ interface Source {
   readonly first: (msg: StoredMsg) => boolean;
 }
 
-const CHUNK = 64;
 const MAX_CHUNK = 512;
 
 function encodePositions(positions: readonly number[]): string {
@@ -157,32 +161,31 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     return { event: stored(event), delayed: delayedSource ? envelope : undefined, outcome: outcome.value };
   };
 
-  const listFrom = async (
+  /**
+   * Walks a stream back from below `below`, a chunk at a time (a page first, more when `pick`
+   * skips much of what it reads), until `size` records are picked or the stream's start.
+   */
+  const walkBack = async (
     jsm: JetStreamManager,
-    source: Source,
+    stream: string,
     below: number,
-    wanted: (r: EventRecord) => boolean,
-    nameOk: (name: string) => boolean,
     size: number,
+    pick: (msg: StoredMsg) => Promise<EventRecord | undefined>,
   ): Promise<{ items: { record: EventRecord; seq: number }[]; exhausted: boolean }> => {
-    const info = await jsm.streams.info(source.stream);
+    const info = await jsm.streams.info(stream);
     const firstSeq = Math.max(1, info.state.first_seq);
     if (info.state.messages === 0) return { items: [], exhausted: true };
     let top = Math.min(below, info.state.last_seq + 1);
     const items: { record: EventRecord; seq: number }[] = [];
     let chunk = size;
     while (top > firstSeq && items.length < size) {
-      // A first chunk of one page; more when the filter skips much of what it reads.
       const from = Math.max(firstSeq, top - chunk);
       chunk = Math.min(MAX_CHUNK, chunk * 2);
       const seqs = Array.from({ length: top - from }, (_, i) => top - 1 - i);
-      const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, source.stream, s)));
+      const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, stream, s)));
       const found = await Promise.all(msgs.map(async (m) => {
-        if (!m || !source.first(m)) return undefined;
-        const envelope = m.json<Envelope>();
-        if (!nameOk(envelope.name)) return undefined;
-        const record = await recordOf(jsm, await complete(jsm, m, source.stream === names.delayedStream));
-        return record && wanted(record) ? { record, seq: m.seq } : undefined;
+        const record = m && await pick(m);
+        return record ? { record, seq: m.seq } : undefined;
       }));
       for (const f of found) if (f && items.length < size) items.push(f);
       top = from;
@@ -190,34 +193,34 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     return { items, exhausted: top <= firstSeq };
   };
 
+  const listFrom = (
+    jsm: JetStreamManager,
+    source: Source,
+    below: number,
+    wanted: (r: EventRecord) => boolean,
+    nameOk: (name: string) => boolean,
+    size: number,
+  ) =>
+    walkBack(jsm, source.stream, below, size, async (m) => {
+      if (!source.first(m) || !nameOk(m.json<Envelope>().name)) return undefined;
+      const record = await recordOf(jsm, await complete(jsm, m, source.stream === names.delayedStream));
+      return record && wanted(record) ? record : undefined;
+    });
+
   const listDead = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
     const { name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
     const matches = name === undefined ? () => true : compilePattern(name);
     const below = cursor === undefined ? Infinity : decodePositions(cursor, 1)[0];
-    const source: Source = { stream: names.deadStream, first: () => true };
-    const info = await jsm.streams.info(source.stream);
-    const firstSeq = Math.max(1, info.state.first_seq);
-    const items: { record: EventRecord; seq: number }[] = [];
-    let top = info.state.messages === 0 ? 0 : Math.min(below, info.state.last_seq + 1);
-    while (top > firstSeq && items.length <= limit) {
-      const from = Math.max(firstSeq, top - CHUNK);
-      const seqs = Array.from({ length: top - from }, (_, i) => top - 1 - i);
-      const msgs = await Promise.all(seqs.map((s) => atSeq(jsm, source.stream, s)));
-      for (const m of msgs) {
-        if (!m || items.length > limit) continue;
-        const dead = m.json<EventRecord>();
-        if (matches(dead.name)) items.push({ record: dead, seq: m.seq });
-      }
-      top = from;
-    }
-    const records = await Promise.all(
-      items.slice(0, limit).map(async ({ record }) => {
-        const outcome = await readOutcome(jsm, names, record.id);
-        return buildRecord({ dead: record, outcome: outcome.value }, await known(jsm, record.name), now())!;
-      }),
-    );
-    const more = items.length > limit;
-    return more ? { items: records, cursor: encodePositions([items[limit - 1].seq]) } : { items: records };
+    const { items } = await walkBack(jsm, names.deadStream, below, limit + 1, async (m) => {
+      const dead = m.json<EventRecord>();
+      if (!matches(dead.name)) return undefined;
+      const outcome = await readOutcome(jsm, names, dead.id);
+      return buildRecord({ dead, outcome: outcome.value }, await known(jsm, dead.name), now());
+    });
+    const records = items.slice(0, limit).map((i) => i.record);
+    return items.length > limit
+      ? { items: records, cursor: encodePositions([items[limit - 1].seq]) }
+      : { items: records };
   };
 
   const list = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
@@ -252,7 +255,7 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
 
   return {
     get: (id) =>
-      js(async (_, jsm) => recordOf(jsm, await readParts(jsm, names, id))).catch((e) => {
+      js(async (_, jsm) => recordOf(jsm, (await readParts(jsm, names, id)).parts)).catch((e) => {
         throw unavailable(`read the record of "${id}"`, e);
       }),
     create: refuse,
