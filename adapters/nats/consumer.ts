@@ -87,7 +87,6 @@ async function handle(
   deps: ConsumeDeps,
   js: JetStreamClient,
   jsm: JetStreamManager,
-  alive: Set<JsMsg>,
 ) {
   const { names, now, lead } = deps;
   const envelope = readEnvelope(msg.string());
@@ -118,14 +117,8 @@ async function handle(
   const previous = known.value?.handlers[key];
   if (!shouldRun(lane, previous, now(), lead)) return msg.ack();
   const attempt = (previous?.attempts ?? 0) + 1;
-  // While the handler runs and its result is saved, the server is told the message is in work.
-  alive.add(msg);
-  try {
-    const result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
-    await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
-  } finally {
-    alive.delete(msg);
-  }
+  const result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+  await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
 }
 
 /**
@@ -200,8 +193,10 @@ export async function startConsumers(
 ): Promise<Consumption> {
   const limit = slots(deps.concurrency);
   const running = new Set<Promise<void>>();
+  // Every message this process holds, from its arrival (it may wait for a free slot) until it is
+  // acked or given back: the server is told each is in work, so none is sent to another process
+  // meanwhile, however long the handlers ahead of it take. One timer for all, rather than one each.
   const alive = new Set<JsMsg>();
-  // One timer for every message in work, rather than one each.
   const heartbeat = setInterval(() => {
     for (const msg of alive) msg.working();
   }, Math.max(100, Math.floor(deps.ackWait / 3)));
@@ -216,16 +211,19 @@ export async function startConsumers(
         msg.nak();
         continue;
       }
+      alive.add(msg);
       await limit.take();
       if (stopping) {
         limit.give();
+        alive.delete(msg);
         msg.nak();
         continue;
       }
-      const job = handle(msg, lane, deps, js, jsm, alive).catch(() => {
+      const job = handle(msg, lane, deps, js, jsm).catch(() => {
         // NATS failed mid-way: let the message come back a little later.
         msg.nak(1_000);
       }).finally(() => {
+        alive.delete(msg);
         limit.give();
         running.delete(job);
       });

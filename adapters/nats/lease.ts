@@ -20,6 +20,8 @@ export interface Lease {
   save(cursor: number): Promise<boolean>;
   /** Gives the lease up so that another process takes over at once. */
   release(): Promise<void>;
+  /** When another's lease, as last seen by `acquire`, runs out (epoch ms); 0 when none was seen. */
+  expires(): number;
 }
 
 const encoder = new TextEncoder();
@@ -38,6 +40,7 @@ const encoder = new TextEncoder();
 export function createLease(names: Names, js: WithJs, owner: string, ttl: number, now: () => number): Lease {
   const subject = leaseSubject(names);
   let seq = 0; // the version this process wrote last, 0 when it does not hold the lease
+  let othersUntil = 0;
 
   const write = async (expected: number, cursor: number, until: number): Promise<boolean> => {
     const state: LeaseState = { owner, until, cursor };
@@ -61,8 +64,10 @@ export function createLease(names: Names, js: WithJs, owner: string, ttl: number
       const mine = state?.owner === owner && msg!.seq === seq;
       if (state && !mine && state.until > now()) {
         seq = 0;
+        othersUntil = state.until;
         return undefined;
       }
+      othersUntil = 0;
       const cursor = state?.cursor ?? await initialCursor();
       return await write(msg?.seq ?? 0, cursor, now() + ttl) ? cursor : undefined;
     },
@@ -77,5 +82,6 @@ export function createLease(names: Names, js: WithJs, owner: string, ttl: number
       if (state && msg!.seq === seq) await write(seq, state.cursor, 0);
       seq = 0;
     },
+    expires: () => othersUntil,
   };
 }

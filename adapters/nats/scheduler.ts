@@ -107,9 +107,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         // NATS unreachable or restarting: try again next round; the cursor only moves on success.
       }
       if (stopped) break;
+      // A standby wakes just after another's lease runs out rather than on its next round, so a
+      // holder that died is replaced in about the lease's time to live.
+      const expires = lease.expires();
+      const wait = expires > 0 ? Math.min(tick, Math.max(1, expires - now() + 2)) : tick;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, tick);
+        setTimeout(resolve, wait);
       });
     }
   })();
