@@ -65,6 +65,7 @@ export type {
   Outcome,
   Page,
   RecordStore,
+  StatusCounts,
 } from "./src/driver.ts";
 export type {
   BatchFailure,

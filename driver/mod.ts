@@ -64,7 +64,10 @@ export type {
   Outcome,
   Page,
   RecordStore,
+  StatusCounts,
 } from "../src/driver.ts";
+export { MAX_PUBLISHED } from "../src/driver.ts";
+export { cutBody, cutPage } from "../src/body_cut.ts";
 export { createEnvelope, type Draft, envelopeOf, initialRecord, readEnvelope } from "../src/envelope.ts";
 export {
   decodeCursor,

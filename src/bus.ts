@@ -1,4 +1,5 @@
 import { handleBatch } from "./batch.ts";
+import { cutPage } from "./body_cut.ts";
 import { createDeadLetters } from "./dead_letters.ts";
 import { createDispatch, createRunner, type HandlerListener, type Registered } from "./dispatch.ts";
 import type { Dispatch, EventRecord, ListQuery, Page } from "./driver.ts";
@@ -142,7 +143,7 @@ export function createBus(options: BusOptions = {}): Bus {
     get: (id: string): Promise<EventRecord | undefined> => transport(`read "${id}"`, () => store.get(id)),
     async list(query: ListQuery = {}): Promise<Page<EventRecord>> {
       assertQuery(query);
-      return await transport("list the events", () => store.list(query));
+      return cutPage(await transport("list the events", () => store.list(query)), query.bodyLimit);
     },
     deadLetters: createDeadLetters({ driver, now, autoStart }),
     handleBatch(messages: readonly BatchMessage[]): Promise<BatchResult> {

@@ -1,4 +1,5 @@
 import type { Driver, Envelope, EventRecord, ListQuery, Page } from "./driver.ts";
+import { cutPage } from "./body_cut.ts";
 import { envelopeOf } from "./envelope.ts";
 import { EdgebusError } from "./errors.ts";
 import { assertQuery } from "./query.ts";
@@ -50,7 +51,9 @@ export function createDeadLetters(deps: DeadLetterDeps): DeadLetters {
       } catch (error) {
         return Promise.reject(error);
       }
-      return transport("list the dead letters", () => store.list({ ...query, status: "dead" }));
+      return transport("list the dead letters", () => store.list({ ...query, status: "dead" })).then((page) =>
+        cutPage(page, query.bodyLimit)
+      );
     },
     async replay(id: string): Promise<boolean> {
       if (driver.replay) {

@@ -1,4 +1,5 @@
 import { parseAfter } from "./after.ts";
+import { MAX_PUBLISHED } from "./driver.ts";
 import type {
   Dispatch,
   Envelope,
@@ -112,27 +113,43 @@ async function attempt(
   previous: HandlerResult | undefined,
 ): Promise<{ result: HandlerResult; nonRetriable: boolean }> {
   const event = toEvent(envelope);
+  const published = [...(previous?.published ?? [])];
   const result = await runHandler({
     handlerId: h.id,
     handler: h.handler,
     event,
     timeout: h.timeout,
-    publisher: deps.publisherFor(event),
+    publisher: recording(deps.publisherFor(event), published),
     shutdown: deps.shutdown,
   });
   const finishedAt = deps.now();
   const attempts = (previous?.attempts ?? 0) + 1;
-  if (result.ok) return { result: { status: "done", attempts, finishedAt }, nonRetriable: false };
+  const links = published.length > 0 ? { published } : {};
+  if (result.ok) return { result: { status: "done", attempts, finishedAt, ...links }, nonRetriable: false };
   const error = describeError(result.error);
   const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
   const nonRetriable = result.error instanceof NonRetriableError;
   const retriable = !nonRetriable && canRetry(attempts, nextAt, envelope.time + envelope.delay, h.retry);
   return {
     result: retriable
-      ? { status: "failed", attempts, error, finishedAt, nextAt }
-      : { status: "dead", attempts, error, finishedAt },
+      ? { status: "failed", attempts, error, finishedAt, nextAt, ...links }
+      : { status: "dead", attempts, error, finishedAt, ...links },
     nonRetriable,
   };
+}
+
+/**
+ * A publisher that notes the id of each event it publishes (up to `MAX_PUBLISHED`), so that the
+ * handler's result links its event to the events it caused.
+ */
+function recording(publisher: Publisher, ids: string[]): Publisher {
+  return {
+    publish: (...args: Parameters<Publisher["publish"]>) =>
+      (publisher.publish as (...a: unknown[]) => Promise<string>)(...args).then((id) => {
+        if (ids.length < MAX_PUBLISHED && !ids.includes(id)) ids.push(id);
+        return id;
+      }),
+  } as Publisher;
 }
 
 /**
@@ -180,7 +197,13 @@ async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecor
     nonRetriable ||= run.nonRetriable;
     // After a NonRetriableError the event is dead: a later handler's failure is not retried.
     results[h.id] = nonRetriable && result.status === "failed"
-      ? { status: "dead", attempts: result.attempts, error: result.error, finishedAt: result.finishedAt }
+      ? {
+        status: "dead",
+        attempts: result.attempts,
+        error: result.error,
+        finishedAt: result.finishedAt,
+        ...(result.published ? { published: result.published } : {}),
+      }
       : result;
     if (result.status === "done" && i < due.length - 1) {
       await save(store, { ...record, status: "pending", handlers: results, updatedAt: result.finishedAt! });

@@ -42,7 +42,15 @@ export interface HandlerResult {
   readonly finishedAt?: number;
   /** When this handler is due again, after a failure. */
   readonly nextAt?: number;
+  /**
+   * Ids of the events this handler published through `ctx.publish`, over all its attempts (at
+   * most {@linkcode MAX_PUBLISHED}): the links of the causation chain a store can follow.
+   */
+  readonly published?: readonly string[];
 }
+
+/** How many published ids a handler's result keeps. */
+export const MAX_PUBLISHED = 100;
 
 /** The record of one event: the envelope, its status and every handler's result. */
 export interface EventRecord extends Envelope {
@@ -54,6 +62,12 @@ export interface EventRecord extends Envelope {
   readonly updatedAt: number;
   /** True when the event was delivered and no handler matched its name. */
   readonly noHandler?: boolean;
+  /**
+   * Set when a listing cut the body (see {@linkcode ListQuery.bodyLimit}): the length of the
+   * whole body as JSON text. `body` then holds its first `bodyLimit` characters as a string
+   * (`null` when `bodyLimit` is 0); `get` always answers the whole body.
+   */
+  readonly bodyCut?: number;
 }
 
 /** Which records to list. */
@@ -66,7 +80,17 @@ export interface ListQuery {
   readonly limit?: number;
   /** Where the previous page ended. */
   readonly cursor?: string;
+  /** Only records of this correlation id: an event and every event down its causation chain. */
+  readonly correlationId?: string;
+  /**
+   * Cuts bodies whose JSON text is longer than this many characters (0 leaves every body out),
+   * so that a page stays small; each cut record says so in `bodyCut`. @default {undefined} (whole bodies)
+   */
+  readonly bodyLimit?: number;
 }
+
+/** How many records of each status a store holds, for the statuses it can count cheaply. */
+export type StatusCounts = Partial<Record<EventStatus, number>>;
 
 /** A page of results, newest first, and where the next page starts. */
 export interface Page<T> {
@@ -94,6 +118,15 @@ export interface Page<T> {
  *   `encodeCursor` from its last record and read back by `decodeCursor`, so cursors look the same
  *   on every driver; the last page carries none. `name` is a name or pattern as `compilePattern`
  *   reads it.
+ * - **`correlationId`** lists the records whose `correlationId` is that id: the event of that id
+ *   (if any) and every event published down its chain (`ctx.publish` keeps the correlation id),
+ *   or with that `correlationId` given explicitly. It pages like any listing. A store should find
+ *   them without scanning every record (an index, or links from each event to what its
+ *   handlers published: {@linkcode HandlerResult.published}).
+ * - **`bodyLimit`** may be applied by the store (saving the transfer of large bodies); the bus
+ *   applies it to whatever the store answers, so a store may also ignore it.
+ * - **`count`**, when present, answers per status how many records the store holds, for the
+ *   statuses it can count without reading every record; statuses it leaves out are unknown.
  * - A store written by its driver (see {@linkcode Driver.publish}) may refuse `create` and `put`.
  */
 export interface RecordStore {
@@ -111,6 +144,8 @@ export interface RecordStore {
   delete(id: string): Promise<boolean>;
   /** Records newest first (by publish time, then id), filtered and paged: 50 a page unless `limit` says. */
   list(query: ListQuery): Promise<Page<EventRecord>>;
+  /** Records per status, for the statuses the store counts cheaply (optional). */
+  count?(): Promise<StatusCounts>;
 }
 
 /** What became of a delivery, for the driver to map onto its transport. */

@@ -36,6 +36,7 @@
  * @module
  */
 import { assert } from "./assert.ts";
+import { chainCases } from "./chains.ts";
 import { deliveryCases } from "./delivery.ts";
 import { recordCases } from "./records.ts";
 import { retryCases } from "./retries.ts";
@@ -89,6 +90,7 @@ export function runDriverConformance(options: ConformanceOptions): void {
   deliveryCases(options, register);
   retryCases(options, register);
   recordCases(options, register);
+  chainCases(options, register);
   storeCases(options, register);
   const unknown = Object.keys(skip).filter((key) => !seen.has(key));
   if (unknown.length > 0) {

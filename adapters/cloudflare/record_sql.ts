@@ -1,9 +1,12 @@
 import {
   compilePattern,
+  cutBody,
   DEFAULT_LIST_LIMIT,
   type EventRecord,
+  type EventStatus,
   type ListPosition,
   type ListQuery,
+  type StatusCounts,
 } from "../../driver/mod.ts";
 import type { SqlStorageLike } from "./platform.ts";
 
@@ -20,15 +23,16 @@ const SCAN = 256;
  */
 export function upsertRecord(sql: SqlStorageLike, record: EventRecord): void {
   sql.exec(
-    `INSERT INTO records (id, time, name, status, updated, due, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO records (id, time, name, status, updated, due, correlation, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET time = excluded.time, name = excluded.name, status = excluded.status,
-       updated = excluded.updated, due = excluded.due, data = excluded.data`,
+       updated = excluded.updated, due = excluded.due, correlation = excluded.correlation, data = excluded.data`,
     record.id,
     record.time,
     record.name,
     record.status,
     record.updatedAt,
     record.due,
+    record.correlationId,
     JSON.stringify(record),
   );
 }
@@ -72,13 +76,14 @@ export function createRecords(sql: SqlStorageLike, records: readonly EventRecord
  * @returns the records
  */
 export function pageRecords(sql: SqlStorageLike, query: ListQuery, after?: Position): EventRecord[] {
-  const { status, name, limit = DEFAULT_LIST_LIMIT } = query;
+  const { status, name, limit = DEFAULT_LIST_LIMIT, correlationId, bodyLimit } = query;
   const exact = name !== undefined && !name.includes("*") && !name.includes(">");
   const matches = name === undefined || exact ? undefined : compilePattern(name);
   const where: string[] = [];
   const values: unknown[] = [];
   if (status !== undefined) where.push("status = ?"), values.push(status);
   if (exact) where.push("name = ?"), values.push(name);
+  if (correlationId !== undefined) where.push("correlation = ?"), values.push(correlationId);
   if (after) where.push("(time < ? OR (time = ? AND id < ?))"), values.push(after[0], after[0], after[1]);
   const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const found: EventRecord[] = [];
@@ -90,11 +95,27 @@ export function pageRecords(sql: SqlStorageLike, query: ListQuery, after?: Posit
       offset,
     ).toArray();
     for (const row of rows) {
-      if (!matches || matches(row.name as string)) found.push(JSON.parse(row.data as string) as EventRecord);
+      if (!matches || matches(row.name as string)) {
+        found.push(cutBody(JSON.parse(row.data as string) as EventRecord, bodyLimit));
+      }
     }
     if (!matches || rows.length < SCAN) break;
   }
   return found.slice(0, limit + 1);
+}
+
+/**
+ * How many records of each status a shard holds.
+ *
+ * @param sql the shard's storage
+ * @returns the counts, by status
+ */
+export function countRecords(sql: SqlStorageLike): StatusCounts {
+  const counts: StatusCounts = {};
+  for (const row of sql.exec("SELECT status, count(*) AS n FROM records GROUP BY status").toArray()) {
+    counts[row.status as EventStatus] = row.n as number;
+  }
+  return counts;
 }
 
 /**

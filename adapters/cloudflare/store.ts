@@ -2,11 +2,13 @@ import {
   decodeCursor,
   DEFAULT_LIST_LIMIT,
   type EventRecord,
+  type EventStatus,
   type ListQuery,
   newerFirst,
   type Page,
   pageOf,
   type RecordStore,
+  type StatusCounts,
 } from "../../driver/mod.ts";
 import type { SweepConfig } from "./overdue.ts";
 import type { DurableObjectNamespaceLike } from "./platform.ts";
@@ -66,15 +68,25 @@ export function durableStore(options: DurableStoreOptions): DurableStore {
     async list(query: ListQuery): Promise<Page<EventRecord>> {
       const { limit = DEFAULT_LIST_LIMIT, cursor } = query;
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      const { status, name } = query;
+      const { status, name, correlationId, bodyLimit } = query;
       const pages = await Promise.all(
         Array.from(
           { length: shards },
-          (_, shard) => call<EventRecord[]>(shard, "page", { status, name, limit }, after),
+          (_, shard) => call<EventRecord[]>(shard, "page", { status, name, limit, correlationId, bodyLimit }, after),
         ),
       );
       const found = pages.flat().sort(newerFirst);
       return pageOf(found, limit);
+    },
+    async count() {
+      const counts: StatusCounts = {};
+      const shardCounts = await Promise.all(Array.from({ length: shards }, (_, s) => call<StatusCounts>(s, "count")));
+      for (const one of shardCounts) {
+        for (const [status, n] of Object.entries(one) as [EventStatus, number][]) {
+          counts[status] = (counts[status] ?? 0) + n;
+        }
+      }
+      return counts;
     },
     async putBodies(rows) {
       const groups = groupByShard(rows, (row) => row[0], shards);

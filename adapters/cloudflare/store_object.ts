@@ -1,7 +1,15 @@
-import type { EventRecord, HandlerInfo, ListQuery } from "../../driver/mod.ts";
+import type { EventRecord, HandlerInfo, ListQuery, StatusCounts } from "../../driver/mod.ts";
 import { nextSweep, OPEN_STATUSES, type SweepConfig, sweepOverdue } from "./overdue.ts";
 import type { DurableObjectStateLike, SqlStorageLike, WorkerEnv } from "./platform.ts";
-import { createRecords, pageRecords, type Position, readRecord, sweep, upsertRecord } from "./record_sql.ts";
+import {
+  countRecords,
+  createRecords,
+  pageRecords,
+  type Position,
+  readRecord,
+  sweep,
+  upsertRecord,
+} from "./record_sql.ts";
 import { announceHandlers, knownHandlers } from "./registry_sql.ts";
 import { ObjectBase } from "./object_base.ts";
 import { serveObject } from "./rpc.ts";
@@ -71,6 +79,7 @@ export class EdgebusStore extends ObjectBase {
       put: (record: EventRecord, retention: number, config?: SweepConfig) => this.put(record, retention, config),
       delete: (id: string) => this.delete(id),
       page: (query: ListQuery, after?: Position) => this.page(query, after),
+      count: () => this.count(),
       putBodies: (rows: [string, string][]) => this.putBodies(rows),
       getBody: (id: string) => this.getBody(id),
       deleteBodies: (ids: string[]) => this.deleteBodies(ids),
@@ -157,6 +166,11 @@ export class EdgebusStore extends ObjectBase {
   /** Up to `limit + 1` records after `after`, newest first. */
   page(query: ListQuery, after?: Position): EventRecord[] {
     return pageRecords(this.#sql, query, after);
+  }
+
+  /** How many records of each status this shard holds. */
+  count(): StatusCounts {
+    return countRecords(this.#sql);
   }
 
   /** Stores envelopes (as JSON) too large for a queue message, by event id. */

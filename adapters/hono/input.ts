@@ -57,7 +57,7 @@ export function httpAfter(value: string | undefined): number | string | undefine
  *
  * @param c the request context
  * @returns the list query
- * @throws {EdgebusError} code `invalid_option` when `limit` is not a whole number
+ * @throws {EdgebusError} code `invalid_option` when `limit` or `bodyLimit` is not a whole number
  *
  * @example
  * ```ts ignore
@@ -69,18 +69,23 @@ export function listQuery(c: Context): ListQuery {
     const value = c.req.query(key);
     return value === undefined || value === "" ? undefined : value;
   };
-  const limit = read("limit");
-  if (limit !== undefined && !/^\d{1,6}$/.test(limit)) {
-    throw new EdgebusError(
-      "invalid_option",
-      `Invalid limit ${JSON.stringify(limit)}: expected a whole number from 1 to 1000`,
-    );
-  }
+  const number = (key: string, range: string): number | undefined => {
+    const value = read(key);
+    if (value !== undefined && !/^\d{1,7}$/.test(value)) {
+      throw new EdgebusError(
+        "invalid_option",
+        `Invalid ${key} ${JSON.stringify(value)}: expected a whole number ${range}`,
+      );
+    }
+    return value === undefined ? undefined : Number(value);
+  };
   const query: Record<string, unknown> = {
     status: read("status"),
     name: read("name"),
-    limit: limit === undefined ? undefined : Number(limit),
+    limit: number("limit", "from 1 to 1000"),
     cursor: read("cursor"),
+    correlationId: read("correlationId"),
+    bodyLimit: number("bodyLimit", "of characters from 0 to 1000000"),
   };
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as ListQuery;
 }

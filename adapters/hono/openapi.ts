@@ -37,6 +37,19 @@ const listParams = (withStatus: boolean): Parameter[] => [
   { name: "name", in: "query", description: "A name or pattern (`user.*`, `billing.>`)", schema: { type: "string" } },
   { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } },
   { name: "cursor", in: "query", description: "The `cursor` of the previous page", schema: { type: "string" } },
+  {
+    name: "correlationId",
+    in: "query",
+    description: "Only the events of this correlation id: an event and every event down its causation chain",
+    schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,256}$" },
+  },
+  {
+    name: "bodyLimit",
+    in: "query",
+    description:
+      "Cut bodies longer than this many characters of JSON (0: leave bodies out); a cut record has `bodyCut`, the whole body's length",
+    schema: { type: "integer", minimum: 0, maximum: 1000000 },
+  },
 ];
 
 /**

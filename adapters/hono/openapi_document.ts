@@ -68,6 +68,10 @@ const SCHEMAS: Record<string, object> = {
       handlers: { type: "object", additionalProperties: { type: "object" } },
       updatedAt: { type: "integer" },
       noHandler: { type: "boolean" },
+      bodyCut: {
+        type: "integer",
+        description: "Set when a listing cut the body (`bodyLimit`): the whole body's length as JSON text",
+      },
     },
   },
   Page: {

@@ -12,7 +12,7 @@ import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } fr
 import { type Consumption, startConsumers } from "./consumer.ts";
 import { unavailable } from "./errors.ts";
 import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
-import { updateOutcome } from "./outcome.ts";
+import { union, updateOutcome } from "./outcome.ts";
 import { publishAll, publishRetry } from "./publish.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
@@ -156,7 +156,12 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
 
   const publish = (envelopes: readonly Envelope[]): Promise<boolean[]> =>
     // A handler this process added just before publishing takes the event: its consumer first.
-    pendingAdds.then(() => js((client, jsm) => publishAll(client, jsm, names, envelopes, timing()))).catch((error) => {
+    pendingAdds.then(() =>
+      js(async (client, jsm) => {
+        await linkExplicit(client, jsm, names, envelopes);
+        return await publishAll(client, jsm, names, envelopes, timing());
+      })
+    ).catch((error) => {
       const what = envelopes.length === 1 ? `"${envelopes[0].name}"` : `${envelopes.length} events`;
       throw unavailable(`publish ${what}`, error);
     });
@@ -217,6 +222,36 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   };
 }
 
+/**
+ * Links each event published with an explicit `correlationId` (not its own id) and no parent to
+ * the outcome of that id, before the event is written, so that the chain's walk finds it (a
+ * link to an event whose publish then failed leads nowhere and is skipped). Events published
+ * through `ctx.publish` are found through their parent's outcome, and the others need nothing:
+ * so only these pay a second write.
+ */
+async function linkExplicit(
+  client: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  envelopes: readonly Envelope[],
+): Promise<void> {
+  const explicit = envelopes.filter((e) => e.correlationId !== e.id && e.causationId === undefined);
+  await Promise.all(
+    explicit.map((e) =>
+      updateOutcome(
+        client,
+        jsm,
+        names,
+        e.correlationId,
+        (cur) =>
+          cur?.linked?.includes(e.id)
+            ? undefined
+            : { ...cur, handlers: cur?.handlers ?? {}, linked: union(cur?.linked, [e.id]) },
+      )
+    ),
+  );
+}
+
 /** What cancel and replay act with. */
 interface Ops {
   readonly client: JetStreamClient;
@@ -248,7 +283,7 @@ async function cancelEvent(ops: Ops, id: string): Promise<boolean> {
     (cur) =>
       cur && (cur.cancelled !== undefined || cur.started !== undefined || Object.keys(cur.handlers).length > 0)
         ? undefined
-        : { handlers: {}, cancelled: now(), envelope },
+        : { ...cur, handlers: {}, cancelled: now(), envelope },
     outcome,
   );
   return written !== undefined;

@@ -16,6 +16,18 @@ export interface EventOutcome {
   readonly cancelled?: number;
   /** The envelope, kept with a cancellation (a cancelled delayed event never reaches its stream). */
   readonly envelope?: Envelope;
+  /**
+   * Ids of the events the handlers published through `ctx.publish` (kept here as well as in each
+   * result, since a replay clears the results of the handlers it runs again): a chain is walked
+   * from its root through these, without a write of its own per publish.
+   */
+  readonly published?: readonly string[];
+  /**
+   * Ids of events published with this event's id as their explicit `correlationId` and no
+   * parent (the outcome of an id that is no event may hold only this): the only publishes
+   * that pay a second write, so that their chain finds them.
+   */
+  readonly linked?: readonly string[];
 }
 
 /** An outcome and the stream sequence it was read at (0: none yet). */
@@ -90,5 +102,18 @@ export function withResult(current: EventOutcome | undefined, key: string, resul
   const before = current?.handlers[key];
   const attempts = Math.max(result.attempts, (before?.attempts ?? 0) + 1);
   const merged: HandlerResult = before?.status === "done" ? { ...before, attempts } : { ...result, attempts };
-  return { ...current, handlers: { ...current?.handlers, [key]: merged } };
+  const published = union(current?.published, result.published);
+  return { ...current, handlers: { ...current?.handlers, [key]: merged }, ...(published ? { published } : {}) };
+}
+
+/**
+ * Ids in `a` and then those of `b` not in `a`, or `undefined` when both are empty.
+ *
+ * @param a some ids
+ * @param b more ids
+ * @returns the union, in order
+ */
+export function union(a: readonly string[] = [], b: readonly string[] = []): string[] | undefined {
+  const all = [...new Set([...a, ...b])];
+  return all.length > 0 ? all : undefined;
 }

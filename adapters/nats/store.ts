@@ -4,14 +4,17 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { EdgebusError } from "../../mod.ts";
 import {
   compilePattern,
+  decodeCursor,
   DEFAULT_LIST_LIMIT,
   type Envelope,
   type EventRecord,
   type ListQuery,
   newerFirst,
   type Page,
+  pageOf,
   type RecordStore,
 } from "../../driver/mod.ts";
+import { chainRecords } from "./chain.ts";
 import { unavailable } from "./errors.ts";
 import { readOutcome, type Versioned } from "./outcome.ts";
 import { buildRecord, type EventParts } from "./record.ts";
@@ -223,7 +226,20 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
       : { items: records };
   };
 
+  /** A chain's records, filtered and paged by the shared cursor (a chain is read whole: it is small). */
+  const listChain = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
+    const { status, name, limit = DEFAULT_LIST_LIMIT, cursor, correlationId } = query;
+    const matches = name === undefined ? () => true : compilePattern(name);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const found = (await chainRecords(jsm, names, correlationId!, (parts) => recordOf(jsm, parts)))
+      .filter((r) => (status === undefined || r.status === status) && matches(r.name))
+      .filter((r) => !after || r.time < after[0] || (r.time === after[0] && r.id < after[1]))
+      .sort(newerFirst);
+    return pageOf(found, limit);
+  };
+
   const list = async (jsm: JetStreamManager, query: ListQuery): Promise<Page<EventRecord>> => {
+    if (query.correlationId !== undefined) return listChain(jsm, query);
     if (query.status === "dead") return listDead(jsm, query);
     const { status, name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
     const matches = name === undefined ? () => true : compilePattern(name);
@@ -276,6 +292,12 @@ export function natsStore(names: Names, js: WithJs, registry: Registry, now: () 
     list: (query) =>
       js((_, jsm) => list(jsm, query)).catch((e) => {
         throw unavailable("list the records", e);
+      }),
+    // Only dead letters are counted: they have a stream of their own, one message each. The
+    // other statuses would take reading every event.
+    count: () =>
+      js(async (_, jsm) => ({ dead: (await jsm.streams.info(names.deadStream)).state.messages })).catch((e) => {
+        throw unavailable("count the records", e);
       }),
   };
 }

@@ -1,4 +1,5 @@
-import type { EventRecord, ListQuery, Page, RecordStore } from "../driver.ts";
+import type { EventRecord, ListQuery, Page, RecordStore, StatusCounts } from "../driver.ts";
+import { cutPage } from "../body_cut.ts";
 import { compilePattern } from "../patterns.ts";
 import { decodeCursor, DEFAULT_LIST_LIMIT, newerFirst, pageOf } from "../cursor.ts";
 
@@ -23,7 +24,31 @@ const SWEEP_EVERY = 1024;
 export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   const { retention = 86_400_000, now = Date.now } = options;
   const records = new Map<string, EventRecord>();
+  // Ids by correlation id, so that a chain is found without a scan. Entries whose record is gone
+  // or was replaced are skipped when read.
+  const chains = new Map<string, Set<string>>();
   let writes = 0;
+
+  const keep = (record: EventRecord): void => {
+    records.set(record.id, record);
+    let ids = chains.get(record.correlationId);
+    if (!ids) chains.set(record.correlationId, ids = new Set());
+    ids.add(record.id);
+  };
+  const forget = (id: string): boolean => {
+    const record = records.get(id);
+    if (!record) return false;
+    records.delete(id);
+    const ids = chains.get(record.correlationId);
+    ids?.delete(id);
+    if (ids?.size === 0) chains.delete(record.correlationId);
+    return true;
+  };
+  const candidates = (correlationId: string | undefined): Iterable<EventRecord> => {
+    if (correlationId === undefined) return records.values();
+    const ids = [...chains.get(correlationId) ?? []];
+    return ids.map((id) => records.get(id)).filter((r): r is EventRecord => r?.correlationId === correlationId);
+  };
 
   // Records sit in the map in publish order (a re-published id moves to the end), so the sweep
   // walks from the oldest and stops at the first record inside the retention period.
@@ -32,7 +57,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
     const oldest = now() - retention;
     for (const [id, record] of records) {
       if (record.time >= oldest) break;
-      if (FORGETTABLE.has(record.status) && record.updatedAt < oldest) records.delete(id);
+      if (FORGETTABLE.has(record.status) && record.updatedAt < oldest) forget(id);
     }
   };
 
@@ -42,31 +67,36 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
       const answers = batch.map((record) => {
         const existing = records.get(record.id);
         if (existing && existing.time >= dedupSince) return false;
-        records.delete(record.id);
-        records.set(record.id, record);
+        forget(record.id);
+        keep(record);
         return true;
       });
       sweep();
       return Promise.resolve(answers);
     },
     put(record) {
-      records.set(record.id, record);
+      keep(record);
       return Promise.resolve();
     },
-    delete: (id) => Promise.resolve(records.delete(id)),
+    delete: (id) => Promise.resolve(forget(id)),
+    count() {
+      const counts: StatusCounts = {};
+      for (const record of records.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;
+      return Promise.resolve(counts);
+    },
     list(query: ListQuery): Promise<Page<EventRecord>> {
-      const { status, name, limit = DEFAULT_LIST_LIMIT, cursor } = query;
+      const { status, name, limit = DEFAULT_LIST_LIMIT, cursor, correlationId } = query;
       const matches = name === undefined ? undefined : compilePattern(name);
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       const found: EventRecord[] = [];
-      for (const record of records.values()) {
+      for (const record of candidates(correlationId)) {
         if (status !== undefined && record.status !== status) continue;
         if (matches && !matches(record.name)) continue;
         if (after && (record.time > after[0] || (record.time === after[0] && record.id >= after[1]))) continue;
         found.push(record);
       }
       found.sort(newerFirst);
-      return Promise.resolve(pageOf(found, limit));
+      return Promise.resolve(cutPage(pageOf(found, limit), query.bodyLimit));
     },
   };
 }

@@ -94,6 +94,30 @@ describe("hono router routes", () => {
     await bus.stop();
   });
 
+  test("GET /events cuts bodies with bodyLimit and lists a chain with correlationId", async () => {
+    const { bus, send } = setup();
+    const big = { text: "x".repeat(20_000) };
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const response = await send("/events/doc.saved?after=1%20hour&id=" + `doc-${i}`, { body: JSON.stringify(big) });
+      ids.push((await response.json()).id);
+    }
+    const whole = await (await send("/events?limit=50")).text();
+    const cut = await send("/events?limit=50&bodyLimit=0");
+    assert.equal(cut.status, 200);
+    const text = await cut.text();
+    assert.ok(whole.length > 1_000_000 && text.length < 20_000, `${whole.length} bytes whole, ${text.length} cut`);
+    const page = JSON.parse(text) as { items: { body: unknown; bodyCut: number }[] };
+    assert.ok(page.items.every((r) => r.body === null && r.bodyCut === JSON.stringify(big).length));
+    const chain = await (await send("/events?correlationId=doc-7")).json() as { items: { id: string }[] };
+    assert.deepEqual(chain.items.map((r) => r.id), ["doc-7"]);
+    const bad = await send("/events?bodyLimit=-1");
+    assert.equal(bad.status, 400);
+    assert.match((await errorOf(bad)).message, /bodyLimit/);
+    assert.equal((await send("/events?correlationId=a%20b")).status, 400);
+    await bus.stop();
+  });
+
   test("GET /events/:id answers the record, or 404 for an unknown id", async () => {
     const { bus, send } = setup();
     const { id } = await (await send("/events/user.joined", { body: '{"a":1}' })).json();
