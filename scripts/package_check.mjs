@@ -64,6 +64,13 @@ try {
     if (!named) problems.push(`import "${entry}" without peers: expected an error naming ${peer}, got:\n${run.out}`);
   }
 
+  // Entries that take the user's client object import no library of their own.
+  for (const entry of ["edgebus/postgres"]) {
+    const run = sh("node", ["--input-type=module", "-e", `import ${JSON.stringify(entry)};`], app);
+    console.log(`-- import "${entry}" without any peer ${run.ok ? "works" : "(failed)"}`);
+    if (!run.ok) problems.push(`import "${entry}" without peers failed:\n${run.out}`);
+  }
+
   const peers = Object.keys(pkg.peerDependencies).map((name) => `${name}@${pkg.devDependencies[name]}`);
   step(`install the peers (${peers.join(" ")})`, "npm", [...npmInstall, ...peers], app);
   writeFileSync(

@@ -70,6 +70,7 @@ const checks = [
     "mod.ts",
     "adapters/nats/mod.ts",
     "adapters/cloudflare/mod.ts",
+    "adapters/postgres/mod.ts",
     "driver/mod.ts",
     "testing/mod.ts",
   ]],

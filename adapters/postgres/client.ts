@@ -1,0 +1,58 @@
+import { EdgebusError } from "../../mod.ts";
+
+/** A row as the clients return it. */
+export type Row = Record<string, unknown>;
+
+/** A postgres.js `sql` or the `tx` of `sql.begin(tx => ...)`: what the outbox calls of it. */
+export interface PostgresJsLike {
+  /** Runs a query with `$1`-style parameters. */
+  unsafe(query: string, parameters?: unknown[]): PromiseLike<readonly Row[]>;
+}
+
+/** A node-postgres `Pool`, `Client` or `PoolClient`, or a PGlite instance or transaction. */
+export interface QueryableLike {
+  /** Runs a query with `$1`-style parameters. */
+  query(text: string, values?: unknown[]): PromiseLike<{ rows: readonly Row[] }>;
+}
+
+/** Any other client (Drizzle, Kysely, ...): run `text` with `$1`-style `params`, answer the rows. */
+export type QueryFunction = (text: string, params: unknown[]) => PromiseLike<readonly Row[] | { rows: readonly Row[] }>;
+
+/**
+ * What the outbox accepts as a connection or transaction: a postgres.js `sql`/`tx`, a
+ * node-postgres pool or client, a PGlite instance or transaction, or a query function.
+ */
+export type SqlClient = PostgresJsLike | QueryableLike | QueryFunction;
+
+/** A query runner over any {@linkcode SqlClient}. */
+export type Query = (text: string, params?: unknown[]) => Promise<readonly Row[]>;
+
+/**
+ * Makes one query function out of any supported client, told apart by shape: postgres.js has
+ * `unsafe`, node-postgres and PGlite have `query`, anything else must be a function.
+ *
+ * @param client the client or transaction
+ * @param what what it is for, for the message
+ * @returns a function running a query and answering its rows
+ * @throws {EdgebusError} code `invalid_option` when the client has none of these shapes
+ */
+export function queryOf(client: SqlClient, what: string): Query {
+  const c = client as unknown as Partial<PostgresJsLike & QueryableLike>;
+  if (client !== null && typeof c.unsafe === "function") {
+    return async (text, params = []) => await (client as PostgresJsLike).unsafe(text, params);
+  }
+  if (client !== null && typeof client === "object" && typeof c.query === "function") {
+    return async (text, params = []) => (await (client as QueryableLike).query(text, params)).rows;
+  }
+  if (typeof client === "function") {
+    return async (text, params = []) => {
+      const result = await (client as QueryFunction)(text, params);
+      return Array.isArray(result) ? result : (result as { rows: readonly Row[] }).rows;
+    };
+  }
+  throw new EdgebusError(
+    "invalid_option",
+    `Cannot use ${what}: expected a postgres.js sql or transaction, a node-postgres pool or client, a PGlite ` +
+      `instance, or a function (text, params) => rows, got ${client === null ? "null" : typeof client}`,
+  );
+}
