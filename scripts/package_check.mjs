@@ -65,7 +65,7 @@ try {
   }
 
   // Entries that take the user's client object import no library of their own.
-  for (const entry of ["edgebus/postgres"]) {
+  for (const entry of ["edgebus/postgres", "edgebus/remote"]) {
     const run = sh("node", ["--input-type=module", "-e", `import ${JSON.stringify(entry)};`], app);
     console.log(`-- import "${entry}" without any peer ${run.ok ? "works" : "(failed)"}`);
     if (!run.ok) problems.push(`import "${entry}" without peers failed:\n${run.out}`);

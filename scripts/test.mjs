@@ -71,6 +71,7 @@ const checks = [
     "adapters/nats/mod.ts",
     "adapters/cloudflare/mod.ts",
     "adapters/postgres/mod.ts",
+    "adapters/remote/mod.ts",
     "driver/mod.ts",
     "testing/mod.ts",
   ]],

@@ -7,6 +7,8 @@ import postgres from "postgres";
 import pg from "pg";
 import { createBus, EdgebusError, type PublishItem } from "../../mod.ts";
 import { postgresOutbox } from "../../adapters/postgres/mod.ts";
+import { remoteBus } from "../../adapters/remote/mod.ts";
+import { router } from "../../adapters/hono/mod.ts";
 import { afterAll, eventually, sleep, test } from "../lib/t.ts";
 import { startPostgres } from "./server.ts";
 
@@ -271,4 +273,22 @@ test("postgresOutbox() refuses a bad table name, and a relay without a connectio
   assert.throws(() => postgresOutbox({ table: "Robert'); DROP TABLE students;--" }), /Invalid outbox table/);
   assert.throws(() => postgresOutbox({}).relay(createBus()), /pass postgresOutbox\(\{ sql \}\)/);
   assert.throws(() => postgresOutbox({ sql: 42 as never }), /Cannot use the outbox's sql option/);
+});
+
+test("the relay sends into a remote bus (the router over HTTP, signed): one event per committed row", async () => {
+  const { outbox, bus, runs, rows } = await setup();
+  const app = router(bus, { tokens: ["tok_outbox_0123456789ab"], signingSecrets: ["whsec_outbox_0123456789"] });
+  const remote = remoteBus("http://app.test/", {
+    token: "tok_outbox_0123456789ab",
+    signingSecret: "whsec_outbox_0123456789",
+    fetch: async (request) => await app.fetch(request),
+  });
+  const ids = await sql.begin((tx) =>
+    outbox.publishBatch(tx, Array.from({ length: 30 }, (_, i) => ({ name: "user.remote", body: { i } })))
+  );
+  const relay = outbox.relay(remote, { batchSize: 8, pollInterval: 20 });
+  await eventually(() => ids.every((id) => runs.get(id) === 1), 5_000);
+  await eventually(async () => (await rows()) === 0);
+  await relay.stop();
+  await bus.stop();
 });
