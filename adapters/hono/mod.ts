@@ -25,3 +25,5 @@ export { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "./body.ts";
 export { MAX_BATCH } from "./input.ts";
 export { type ErrorBody, errorBody, type ErrorStatus, HttpError } from "./http_error.ts";
 export { type ErrorAnswer, toErrorAnswer } from "./status.ts";
+export { dashboard, type DashboardEnv } from "./dashboard/dashboard.ts";
+export type { DashboardOptions } from "./dashboard/options.ts";
