@@ -9,7 +9,7 @@
  * process.
  *
  * The helpers are here only: envelopes made, read and restored from records
- * (`createEnvelope`, `readEnvelope`, `initialRecord`, `envelopeOf`), the cursor shared by every
+ * (`createEnvelope`, `envelopeJson`, `readEnvelope`, `initialRecord`, `envelopeOf`), the cursor shared by every
  * store (`encodeCursor`, `decodeCursor`, `newerFirst`, `DEFAULT_LIST_LIMIT`), `compilePattern`,
  * `assertJson`, `idGenerator` and `memoryStore`. The contract's types (`Driver`,
  * `RecordStore`, `Dispatch`, `Outcome`, `HandlerRunner`, `HandlerRegistry`, and the `Envelope`
@@ -68,7 +68,7 @@ export type {
 } from "../src/driver.ts";
 export { MAX_PUBLISHED } from "../src/driver.ts";
 export { cutBody, cutPage } from "../src/body_cut.ts";
-export { createEnvelope, type Draft, envelopeOf, initialRecord, readEnvelope } from "../src/envelope.ts";
+export { createEnvelope, type Draft, envelopeJson, envelopeOf, initialRecord, readEnvelope } from "../src/envelope.ts";
 export {
   decodeCursor,
   DEFAULT_LIST_LIMIT,

@@ -11,7 +11,7 @@ export interface DeadLetterDeps {
   readonly driver: Driver;
   readonly now: () => number;
   /** Starts a driver that starts itself on the first send. */
-  readonly autoStart: () => Promise<void>;
+  readonly autoStart: () => Promise<void> | undefined;
 }
 
 /**

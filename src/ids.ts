@@ -1,6 +1,7 @@
 import { EdgebusError } from "./errors.ts";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
 
 /**
@@ -20,7 +21,9 @@ const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
  */
 export function idGenerator(now: () => number = Date.now): () => string {
   let lastTime = -1;
+  let timePart = "";
   const random = new Uint8Array(16);
+  const codes = new Array<number>(16);
   return () => {
     const time = Math.max(now(), lastTime);
     if (time === lastTime) {
@@ -33,11 +36,12 @@ export function idGenerator(now: () => number = Date.now): () => string {
       for (let i = 0; i < 16; i++) random[i] &= 31;
       random[0] &= 15; // leaves room to count up within a millisecond
       lastTime = time;
+      let out = "";
+      for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
+      timePart = out;
     }
-    let out = "";
-    for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
-    for (let i = 0; i < 16; i++) out += ALPHABET[random[i]];
-    return out;
+    for (let i = 0; i < 16; i++) codes[i] = CODES[random[i]];
+    return timePart + String.fromCharCode(...codes);
   };
 }
 

@@ -15,7 +15,7 @@ export interface PublishingDeps {
   /** True once the bus is stopping: publishes are refused. */
   readonly stopping: () => boolean;
   /** Starts a driver that starts itself on the first publish. */
-  readonly autoStart: () => Promise<void>;
+  readonly autoStart: () => Promise<void> | undefined;
 }
 
 /** The bus's publishing: drafts to envelopes to the driver. */
@@ -54,16 +54,16 @@ export function createPublishing(deps: PublishingDeps): Publishing {
   const store = driver.store;
   const hasSchemas = Object.keys(schemas).length > 0;
 
-  async function checked(drafts: readonly Draft[]): Promise<readonly Draft[]> {
-    if (!hasSchemas) return drafts;
-    return await Promise.all(drafts.map(async (draft) => {
+  function checked(drafts: readonly Draft[]): Promise<readonly Draft[]> {
+    return Promise.all(drafts.map(async (draft) => {
       const schema = typeof draft.name === "string" ? schemas[draft.name] : undefined;
       return schema ? { ...draft, body: await validateBody(draft.name, schema, draft.body) } : draft;
     }));
   }
 
   async function send(envelopes: readonly Envelope[], call: () => Promise<unknown>): Promise<void> {
-    await deps.autoStart();
+    const starting = deps.autoStart();
+    if (starting) await starting;
     try {
       await transport("send the events", call);
     } catch (error) {
@@ -93,7 +93,8 @@ export function createPublishing(deps: PublishingDeps): Publishing {
   async function publishDrafts(drafts: readonly Draft[]): Promise<string[]> {
     if (deps.stopping()) throw new EdgebusError("stopped", "Cannot publish: the bus is stopping or stopped");
     const at = now();
-    const envelopes = (await checked(drafts)).map((draft) => createEnvelope(draft, at, newId));
+    // Without schemas nothing is awaited before the driver is called.
+    const envelopes = (hasSchemas ? await checked(drafts) : drafts).map((draft) => createEnvelope(draft, at, newId));
     const ids = envelopes.map((e) => e.id);
     if (driver.publish) {
       await send(envelopes, () => driver.publish!(envelopes));

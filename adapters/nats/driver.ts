@@ -158,7 +158,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     // A handler this process added just before publishing takes the event: its consumer first.
     pendingAdds.then(() =>
       js(async (client, jsm) => {
-        await linkExplicit(client, jsm, names, envelopes);
+        if (envelopes.some((e) => e.correlationId !== e.id && e.causationId === undefined)) {
+          await linkExplicit(client, jsm, names, envelopes);
+        }
         return await publishAll(client, jsm, names, envelopes, timing());
       })
     ).catch((error) => {

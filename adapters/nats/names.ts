@@ -97,7 +97,7 @@ export function routeOf(names: Names, eventName: string): Route {
 
 /** Event ids may hold `.`, which splits NATS subject tokens; `~` never appears in an id. */
 export function idToken(id: string): string {
-  return id.replaceAll(".", "~");
+  return id.includes(".") ? id.replaceAll(".", "~") : id;
 }
 
 /** The id a subject's last token names. */

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
 import { headers as makeHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import type { Envelope } from "../../driver/mod.ts";
+import { type Envelope, envelopeJson } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { BUCKET_MS, bucketSubject, delayedSubject, eventSubject, type Names, retrySubject, routeOf } from "./names.ts";
 
@@ -78,7 +78,7 @@ export async function publishEnvelope(
 ): Promise<Landed[] | undefined> {
   const { now, lead, timeout } = options;
   const route = routeOf(names, envelope.name);
-  const data = encoder.encode(JSON.stringify(envelope));
+  const data = encoder.encode(envelopeJson(envelope));
   if (envelope.due <= now + lead) {
     const ack = await publishNew(js, eventSubject(route, envelope.id), data, { msgID: envelope.id, timeout });
     return ack && [{ stream: ack.stream, seq: ack.seq }];
@@ -112,6 +112,8 @@ export async function publishAll(
   envelopes: readonly Envelope[],
   options: { now: number; lead: number; timeout: number },
 ): Promise<boolean[]> {
+  // One event (the usual publish): nothing to take back when it fails.
+  if (envelopes.length === 1) return [(await publishEnvelope(js, names, envelopes[0], options)) !== undefined];
   const results = await Promise.allSettled(envelopes.map((e) => publishEnvelope(js, names, e, options)));
   const failed = results.find((r) => r.status === "rejected");
   if (!failed) return results.map((r) => (r as PromiseFulfilledResult<Landed[] | undefined>).value !== undefined);
