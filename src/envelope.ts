@@ -76,16 +76,26 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
   }
   (envelope as { body: Json }).body = JSON.parse(text) as Json;
   // Names and ids hold no quotes, so the first `"body":null` is the body's place.
-  wire.set(envelope, meta.replace('"body":null', `"body":${text}`));
+  wire.set(envelope, meta.replace('"body":null', () => `"body":${text}`)); // a function: `$` in text stays
+  if (fresh.push(envelope) === 1) queueMicrotask(forgetFresh);
   return envelope;
 }
 
-/** The JSON of envelopes made by {@linkcode createEnvelope}, made once with the size check. */
+/**
+ * The JSON of envelopes made by {@linkcode createEnvelope}, made once with the size check. Kept
+ * only until the current task's microtasks run (drivers send in the same turn as the publish),
+ * so a pending event held in memory does not also hold its text.
+ */
 const wire = new WeakMap<Envelope, string>();
+let fresh: Envelope[] = [];
+function forgetFresh(): void {
+  for (const envelope of fresh) wire.delete(envelope);
+  fresh = [];
+}
 
 /**
- * An envelope as JSON, for a driver to send or store: the text made when it was checked for
- * `createEnvelope`, or `JSON.stringify` of any other envelope.
+ * An envelope as JSON, for a driver to send or store: the text `createEnvelope` made when it
+ * checked the size, when asked in the same turn, or else `JSON.stringify` of the envelope.
  *
  * @param envelope the envelope
  * @returns its JSON

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import {
   type Driver,
   type Envelope,
+  envelopeJson,
   envelopeOf,
   type HandlerInfo,
   type HandlerRunner,
@@ -75,6 +76,7 @@ function assertPositive(values: Record<string, number>): void {
 
 /** Events due within this many ms go straight to their stream (consumers hold them back until due). */
 const DIRECT_LEAD = 3_000;
+const encoder = new TextEncoder();
 /** The scheduler reads buckets this far ahead; below DIRECT_LEAD so no event lands in a bucket already read. */
 const SCHEDULER_LEAD = 2_000;
 
@@ -154,19 +156,22 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   let stopping = false;
   let pendingAdds: Promise<void> = Promise.resolve();
 
-  const publish = (envelopes: readonly Envelope[]): Promise<boolean[]> =>
+  const publish = (envelopes: readonly Envelope[]): Promise<boolean[]> => {
+    // Encoded now, in the publish's own turn, while the JSON made by its size check is at hand.
+    const data = envelopes.map((e) => encoder.encode(envelopeJson(e)));
     // A handler this process added just before publishing takes the event: its consumer first.
-    pendingAdds.then(() =>
+    return pendingAdds.then(() =>
       js(async (client, jsm) => {
         if (envelopes.some((e) => e.correlationId !== e.id && e.causationId === undefined)) {
           await linkExplicit(client, jsm, names, envelopes);
         }
-        return await publishAll(client, jsm, names, envelopes, timing());
+        return await publishAll(client, jsm, names, envelopes, timing(), data);
       })
     ).catch((error) => {
       const what = envelopes.length === 1 ? `"${envelopes[0].name}"` : `${envelopes.length} events`;
       throw unavailable(`publish ${what}`, error);
     });
+  };
 
   return {
     store,

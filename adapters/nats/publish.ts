@@ -68,6 +68,7 @@ export async function scheduleMove(
  * @param names the derived names
  * @param envelope what to publish
  * @param options the clock, the lead and the ack timeout
+ * @param data the envelope as JSON bytes, when already made
  * @returns where it landed, or `undefined` when the id was already published
  */
 export async function publishEnvelope(
@@ -75,10 +76,10 @@ export async function publishEnvelope(
   names: Names,
   envelope: Envelope,
   options: { now: number; lead: number; timeout: number },
+  data: Uint8Array = encoder.encode(envelopeJson(envelope)),
 ): Promise<Landed[] | undefined> {
   const { now, lead, timeout } = options;
   const route = routeOf(names, envelope.name);
-  const data = encoder.encode(envelopeJson(envelope));
   if (envelope.due <= now + lead) {
     const ack = await publishNew(js, eventSubject(route, envelope.id), data, { msgID: envelope.id, timeout });
     return ack && [{ stream: ack.stream, seq: ack.seq }];
@@ -103,6 +104,7 @@ export async function publishEnvelope(
  * @param names the derived names
  * @param envelopes what to publish
  * @param options as for {@linkcode publishEnvelope}
+ * @param data the envelopes as JSON bytes, in the same order
  * @returns per envelope, true when published and false when its id was already
  */
 export async function publishAll(
@@ -111,10 +113,11 @@ export async function publishAll(
   names: Names,
   envelopes: readonly Envelope[],
   options: { now: number; lead: number; timeout: number },
+  data: readonly Uint8Array[],
 ): Promise<boolean[]> {
   // One event (the usual publish): nothing to take back when it fails.
-  if (envelopes.length === 1) return [(await publishEnvelope(js, names, envelopes[0], options)) !== undefined];
-  const results = await Promise.allSettled(envelopes.map((e) => publishEnvelope(js, names, e, options)));
+  if (envelopes.length === 1) return [(await publishEnvelope(js, names, envelopes[0], options, data[0])) !== undefined];
+  const results = await Promise.allSettled(envelopes.map((e, i) => publishEnvelope(js, names, e, options, data[i])));
   const failed = results.find((r) => r.status === "rejected");
   if (!failed) return results.map((r) => (r as PromiseFulfilledResult<Landed[] | undefined>).value !== undefined);
   const landed = results.flatMap((r) => r.status === "fulfilled" ? r.value ?? [] : []);
