@@ -24,6 +24,7 @@
 export { type BindingNames, type Bindings, DEFAULT_BINDINGS, MissingBindingError } from "./bindings.ts";
 export { buryBatch, consumeBatch, CONSUMER_HANDLER, type ConsumerOptions } from "./consumer.ts";
 export { type CloudflareDriver, cloudflareDriver, type CloudflareDriverOptions } from "./driver.ts";
+export { type DurableOutbox, durableOutbox, type DurableOutboxOptions, type DurableOutboxTarget } from "./outbox.ts";
 export { QUEUE_LIMITS, type QueueLimits } from "./message.ts";
 export { ObjectBase, type ObjectBaseClass } from "./object_base.ts";
 export type { SweepConfig } from "./overdue.ts";

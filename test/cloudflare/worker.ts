@@ -7,6 +7,7 @@ import { moduleBus } from "./do_bus.ts";
 import { deliver } from "./harness.ts";
 
 export { EdgebusScheduler, EdgebusStore } from "../../adapters/cloudflare/mod.ts";
+export { OutboxObject } from "./outbox_object.ts";
 
 /** A user's own Durable Object that publishes with the module-scope bus, without an `env`. */
 export class PublisherObject {
