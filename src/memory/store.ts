@@ -24,13 +24,15 @@ const SWEEP_EVERY = 1024;
 export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   const { retention = 86_400_000, now = Date.now } = options;
   const records = new Map<string, EventRecord>();
-  // Ids by correlation id, so that a chain is found without a scan. Entries whose record is gone
-  // or was replaced are skipped when read.
+  // Ids by correlation id, so that a chain is found without a scan: only events whose correlation
+  // id is not their own (a root is found by its id), so that most events cost no index entry.
+  // Entries whose record is gone or was replaced are skipped when read.
   const chains = new Map<string, Set<string>>();
   let writes = 0;
 
   const keep = (record: EventRecord): void => {
     records.set(record.id, record);
+    if (record.correlationId === record.id) return;
     let ids = chains.get(record.correlationId);
     if (!ids) chains.set(record.correlationId, ids = new Set());
     ids.add(record.id);
@@ -46,7 +48,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   };
   const candidates = (correlationId: string | undefined): Iterable<EventRecord> => {
     if (correlationId === undefined) return records.values();
-    const ids = [...chains.get(correlationId) ?? []];
+    const ids = [correlationId, ...chains.get(correlationId) ?? []];
     return ids.map((id) => records.get(id)).filter((r): r is EventRecord => r?.correlationId === correlationId);
   };
 
