@@ -2,7 +2,8 @@
  * An edgebus Worker in the spirit of Ampt's `user.joined` welcome-email flow: the welcome email
  * fails now and then (and is retried on its own), a follow-up goes out two days later, and
  * sending an email chains an `email.sent` event. Billing events travel on their own queue. The
- * HTTP API (`edgebus/hono`) publishes and inspects events.
+ * HTTP API (`edgebus/hono`) publishes and inspects events, and the dashboard at `/ui` shows and
+ * steers them in a browser (sign in with the same token).
  *
  * Run it locally, offline, with state kept in `.wrangler/state` between runs (the token comes
  * from `.dev.vars`, which `npm start` copies from `.dev.vars.example`):
@@ -14,10 +15,13 @@
  *   curl -X POST -H 'Authorization: Bearer dev-token-0123456789' -H 'Content-Type: application/json' \
  *     -d '{"user_id":"2b6m","email":"ada@example.com"}' http://127.0.0.1:8787/events/user.joined
  *   curl -H 'Authorization: Bearer dev-token-0123456789' http://127.0.0.1:8787/events/<id>
+ *
+ * or open http://127.0.0.1:8787/ui and sign in with `dev-token-0123456789`.
  */
-import { createBus } from "../mod.ts";
+import { Hono } from "hono";
+import { createBus, NonRetriableError } from "../mod.ts";
 import { cloudflareDriver, type EdgebusWorker, worker } from "../adapters/cloudflare/mod.ts";
-import { router } from "../adapters/hono/mod.ts";
+import { dashboard, router } from "../adapters/hono/mod.ts";
 
 // The Durable Objects the driver needs; wrangler.toml binds them.
 export { EdgebusScheduler, EdgebusStore } from "../adapters/cloudflare/mod.ts";
@@ -54,11 +58,19 @@ bus.on("email.sent", (event) => {
   console.log(`email.sent ${JSON.stringify(event.body)} (caused by ${event.causationId})`);
 });
 
+// A handler that refuses until a given time: its events land in the dead letters at once, and a
+// replay from the dashboard after that time runs them to done.
+bus.on<{ failUntil?: number }>("demo.fails", (event) => {
+  const until = event.body?.failUntil ?? Infinity;
+  if (Date.now() < until) throw new NonRetriableError(`demo.fails refuses until ${new Date(until).toISOString()}`);
+});
+
 bus.on("billing.>", (event) => {
   console.log(`billing event ${event.name} on the billing queue`, event.body);
 });
 
-let app: ReturnType<typeof router> | undefined;
+let api: ReturnType<typeof router> | undefined;
+let ui: Hono | undefined;
 
 const handlers: EdgebusWorker<Env> = worker<Env>(bus, {
   driver,
@@ -68,8 +80,12 @@ const handlers: EdgebusWorker<Env> = worker<Env>(bus, {
         "Set the API token: `wrangler secret put EDGEBUS_TOKEN` (locally: --var EDGEBUS_TOKEN:<16+ characters>)";
       return Response.json({ error: { code: "unavailable", message } }, { status: 500 });
     }
-    app ??= router(bus, { tokens: [env.EDGEBUS_TOKEN] });
-    return app.fetch(request, env, ctx as never);
+    const tokens = [env.EDGEBUS_TOKEN];
+    api ??= router(bus, { tokens });
+    ui ??= new Hono().get("/", (c) => c.redirect("/ui")).route("/ui", dashboard(bus, { tokens }));
+    const path = new URL(request.url).pathname;
+    const page = path === "/" || path === "/ui" || path.startsWith("/ui/");
+    return (page ? ui : api).fetch(request, env, ctx as never);
   },
 });
 
