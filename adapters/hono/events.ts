@@ -1,4 +1,4 @@
-import type { Hono, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { describeRoute } from "hono-openapi";
 import { assertId, type Bus } from "../../mod.ts";
 import { parseJson } from "./body.ts";
@@ -16,7 +16,8 @@ export interface Guards {
 }
 
 /**
- * Adds the event routes: publish, batch publish, list, get and cancel.
+ * Adds the event routes: publish (`POST /publish/:name`, and `POST /events/:name` as earlier
+ * releases had it, left out of the OpenAPI document), batch publish, list, get and cancel.
  *
  * @param app the router
  * @param bus the bus
@@ -29,7 +30,7 @@ export interface Guards {
  * ```
  */
 export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs: ReturnType<typeof routeDocs>): void {
-  app.post("/events/:name", describeRoute(docs.publish), guards.body, async (c) => {
+  const publish = async (c: Context<RouterEnv>) => {
     const after = httpAfter(queryOrHeader(c, "after", "Edgebus-After"));
     const key = queryOrHeader(c, "id", "Idempotency-Key");
     const body = parseJson(c.get("rawBody"));
@@ -38,9 +39,13 @@ export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs
       ...(after === undefined ? {} : { after }),
       ...(key === undefined ? {} : { id: key }),
     };
-    const id = await bus.publish(c.req.param("name"), options, body);
+    const id = await bus.publish(c.req.param("name")!, options, body);
     return c.json({ id }, 202, { "Edgebus-Event-Id": id });
-  });
+  };
+  app.post("/publish/:name", describeRoute(docs.publish), guards.body, publish);
+  // The path of earlier releases: it shares its template with `/events/:id`, which OpenAPI 3.1
+  // cannot describe under another parameter name, so the document lists `/publish/:name` only.
+  app.post("/events/:name", describeRoute({ ...docs.publish, hide: true }), guards.body, publish);
 
   app.post("/events", describeRoute(docs.batch), guards.body, async (c) => {
     const ids = await bus.publishBatch(batchItems(parseJson(c.get("rawBody"))));

@@ -6,7 +6,8 @@ import { HttpError } from "./http_error.ts";
 export const MAX_BATCH = 100;
 
 /**
- * One option given as a query parameter or a header (at most once, and the same in both).
+ * One option given as a query parameter or a header (at most once, and the same in both). An
+ * empty value counts as absent, as it does for every parameter of the router.
  *
  * @param c the request context
  * @param query the query parameter's name
@@ -20,11 +21,11 @@ export const MAX_BATCH = 100;
  * ```
  */
 export function queryOrHeader(c: Context, query: string, header: string): string | undefined {
-  const values = c.req.queries(query) ?? [];
+  const values = (c.req.queries(query) ?? []).filter((v) => v !== "");
   if (values.length > 1) {
     throw new EdgebusError("invalid_option", `Give ?${query}= at most once (got ${values.length})`);
   }
-  const fromHeader = c.req.header(header);
+  const fromHeader = c.req.header(header) || undefined;
   if (values.length === 1 && fromHeader !== undefined && values[0] !== fromHeader) {
     throw new EdgebusError(
       "invalid_option",
@@ -121,11 +122,13 @@ function batchItem(value: unknown, i: number): PublishItem {
 }
 
 /**
- * Checks the body of a batch publish: an array of 1 to 100 `{ name, body, after?, id? }`.
+ * Checks the body of a batch publish: an array of 1 to 100 `{ name, body, after?, id? }`, ids
+ * all different.
  *
  * @param body the parsed JSON body
  * @returns the items, marked as coming from HTTP
- * @throws {HttpError} 400 `invalid_batch`; {EdgebusError} for a mistyped name, id or after
+ * @throws {HttpError} 400 `invalid_batch` (also for an id given twice); {EdgebusError} for a
+ * mistyped name, id or after
  *
  * @example
  * ```ts
@@ -140,5 +143,20 @@ export function batchItems(body: unknown): PublishItem[] {
   if (body.length === 0 || body.length > MAX_BATCH) {
     throw new HttpError(400, "invalid_batch", `A batch holds 1 to ${MAX_BATCH} events (got ${body.length})`);
   }
-  return body.map((value, i) => ({ ...batchItem(value, i), origin: "http" }));
+  const items = body.map((value, i) => ({ ...batchItem(value, i), origin: "http" }));
+  // A repeated id would be stored once and answered twice: refuse the batch instead.
+  const firstWith = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (item.id === undefined) return;
+    const first = firstWith.get(item.id);
+    if (first !== undefined) {
+      throw new HttpError(
+        400,
+        "invalid_batch",
+        `events[${i}].id ${JSON.stringify(item.id)} repeats events[${first}].id: give each event of a batch its own id`,
+      );
+    }
+    firstWith.set(item.id, i);
+  });
+  return items;
 }

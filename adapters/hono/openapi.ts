@@ -1,6 +1,8 @@
 import type { DescribeRouteOptions } from "hono-openapi";
+import { MAX_NAME_LENGTH } from "../../mod.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
 import { MAX_BATCH } from "./input.ts";
+import { AFTER_HTTP_PATTERN, ID_PATTERN, NAME_FILTER_PATTERN, NAME_PATTERN } from "./patterns.ts";
 
 type Operation = DescribeRouteOptions;
 type Parameter = NonNullable<Operation["parameters"]>[number];
@@ -9,6 +11,21 @@ type Security = Record<string, string[]>[];
 const json = (ref: string): { content: { "application/json": { schema: { $ref: string } } } } => ({
   content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
 });
+
+type Header = { description: string; schema: Record<string, unknown> };
+const retryAfter: Record<string, Header> = {
+  "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer", minimum: 0 } },
+};
+const challenge: Record<string, Header> = {
+  "WWW-Authenticate": { description: "The scheme the credentials are expected in", schema: { type: "string" } },
+};
+/** Response headers by status: what the router sends with each error. */
+const ERROR_HEADERS: Record<number, Record<string, Header>> = {
+  401: challenge,
+  403: challenge,
+  429: retryAfter,
+  503: retryAfter,
+};
 
 const errors = (...statuses: number[]): Record<string, { description: string } & ReturnType<typeof json>> => {
   const said: Record<number, string> = {
@@ -20,9 +37,28 @@ const errors = (...statuses: number[]): Record<string, { description: string } &
     413: `The body is over ${MAX_BODY_BYTES} bytes`,
     415: "The body is not application/json",
     429: "Rate limited; see Retry-After",
-    503: "The bus is stopping or its transport is unavailable",
+    503: "The bus is stopping or its transport (or store) is unavailable",
   };
-  return Object.fromEntries(statuses.map((s) => [String(s), { description: said[s], ...json("Error") }]));
+  return Object.fromEntries(
+    statuses.map((
+      s,
+    ) => [String(s), {
+      description: said[s],
+      ...(ERROR_HEADERS[s] ? { headers: ERROR_HEADERS[s] } : {}),
+      ...json("Error"),
+    }]),
+  );
+};
+
+const EMPTY = "An empty value counts as absent.";
+const eventIdHeader = (what: string): Record<string, Header> => ({
+  "Edgebus-Event-Id": { description: what, schema: { type: "string" } },
+});
+const afterSchema = {
+  type: "string" as const,
+  pattern: AFTER_HTTP_PATTERN,
+  description:
+    'Delay: a whole number of ms (1 to one year; larger numbers are epoch ms), "<n> <unit>" (seconds … years; months and years whole), or an ISO-8601 date with Z or an offset; at most one year ahead',
 };
 
 const idParam = (what: string): Parameter => ({
@@ -30,24 +66,42 @@ const idParam = (what: string): Parameter => ({
   in: "path",
   required: true,
   description: what,
-  schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,256}$" },
+  schema: { type: "string", pattern: ID_PATTERN },
 });
 const listParams = (withStatus: boolean): Parameter[] => [
-  ...(withStatus ? [{ name: "status", in: "query", schema: { $ref: "#/components/schemas/Status" } }] : []),
-  { name: "name", in: "query", description: "A name or pattern (`user.*`, `billing.>`)", schema: { type: "string" } },
-  { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } },
-  { name: "cursor", in: "query", description: "The `cursor` of the previous page", schema: { type: "string" } },
+  ...(withStatus
+    ? [{ name: "status", in: "query", description: EMPTY, schema: { $ref: "#/components/schemas/Status" } }]
+    : []),
+  {
+    name: "name",
+    in: "query",
+    description:
+      `A name or pattern: tokens split by \`.\`, \`*\` for one token, a last \`>\` for one or more (\`user.*\`, \`billing.>\`). ${EMPTY}`,
+    schema: { type: "string", maxLength: MAX_NAME_LENGTH, pattern: NAME_FILTER_PATTERN },
+  },
+  {
+    name: "limit",
+    in: "query",
+    description: EMPTY,
+    schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 },
+  },
+  {
+    name: "cursor",
+    in: "query",
+    description: `The \`cursor\` of the previous page. ${EMPTY}`,
+    schema: { type: "string" },
+  },
   {
     name: "correlationId",
     in: "query",
-    description: "Only the events of this correlation id: an event and every event down its causation chain",
-    schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,256}$" },
+    description: `Only the events of this correlation id: an event and every event down its causation chain. ${EMPTY}`,
+    schema: { type: "string", pattern: ID_PATTERN },
   },
   {
     name: "bodyLimit",
     in: "query",
     description:
-      "Cut bodies longer than this many characters of JSON (0: leave bodies out); a cut record has `bodyCut`, the whole body's length",
+      `Cut bodies longer than this many characters of JSON (0: leave bodies out); a cut record has \`bodyCut\`, the whole body's length. ${EMPTY}`,
     schema: { type: "integer", minimum: 0, maximum: 1000000 },
   },
 ];
@@ -72,33 +126,48 @@ export function routeDocs(security: Security): Record<string, Operation> {
     responses: { ...ops.responses, ...errors(...statuses, ...(security.length ? [401, 403] : [])) },
   });
   const ingest = [400, 413, 415, 429, 503];
+  const idText = { type: "string" as const, pattern: ID_PATTERN };
   return {
     publish: guarded({
       summary: "Publish an event",
+      description:
+        "Also served at `POST /events/{name}` (the path of earlier releases, kept working; not listed here because OpenAPI 3.1 allows one parameter name per templated path, and `/events/{id}` names the record). " +
+        "Give `after` and `id` in the query or in the headers, not both unless they agree. A reused id is the same event: the later publish answers 202 with the id and stores nothing, whatever its name or body.",
       tags: ["events"],
       parameters: [
         {
-          name: "after",
-          in: "query",
-          description: 'Delay: ms, epoch ms, ISO-8601 or "<n> <unit>"',
-          schema: { type: "string" },
+          name: "name",
+          in: "path",
+          required: true,
+          description: "The event name: tokens of `[A-Za-z0-9_:-]` split by single dots",
+          schema: { type: "string", maxLength: MAX_NAME_LENGTH, pattern: NAME_PATTERN },
         },
-        { name: "id", in: "query", description: "Idempotency key", schema: { type: "string" } },
-        { name: "Edgebus-After", in: "header", schema: { type: "string" } },
-        { name: "Idempotency-Key", in: "header", schema: { type: "string" } },
+        { name: "after", in: "query", description: EMPTY, schema: afterSchema },
+        { name: "id", in: "query", description: `Idempotency key. ${EMPTY}`, schema: idText },
+        { name: "Edgebus-After", in: "header", description: `As \`after\`. ${EMPTY}`, schema: afterSchema },
+        { name: "Idempotency-Key", in: "header", description: `As \`id\`. ${EMPTY}`, schema: idText },
       ],
       requestBody: {
         required: true,
         description: "The event body, any JSON",
         content: { "application/json": { schema: {} } },
       },
-      responses: { "202": { description: "Accepted", ...json("Published") } },
+      responses: {
+        "202": { description: "Accepted", headers: eventIdHeader("The event id"), ...json("Published") },
+      },
     }, ...ingest),
     batch: guarded({
       summary: `Publish up to ${MAX_BATCH} events, all or none`,
+      description: "Ids must differ within a batch (a repeat is refused with 400 `invalid_batch`).",
       tags: ["events"],
       requestBody: { required: true, ...json("Batch") },
-      responses: { "202": { description: "Accepted", ...json("PublishedBatch") } },
+      responses: {
+        "202": {
+          description: "Accepted",
+          headers: eventIdHeader("The event ids, in order, joined by `, `"),
+          ...json("PublishedBatch"),
+        },
+      },
     }, ...ingest),
     list: guarded(
       {
@@ -109,6 +178,7 @@ export function routeDocs(security: Security): Record<string, Operation> {
       },
       400,
       429,
+      503,
     ),
     get: guarded(
       {
@@ -120,6 +190,7 @@ export function routeDocs(security: Security): Record<string, Operation> {
       400,
       404,
       429,
+      503,
     ),
     cancel: guarded(
       {
@@ -132,6 +203,7 @@ export function routeDocs(security: Security): Record<string, Operation> {
       404,
       409,
       429,
+      503,
     ),
     deadLetters: guarded(
       {
@@ -142,13 +214,16 @@ export function routeDocs(security: Security): Record<string, Operation> {
       },
       400,
       429,
+      503,
     ),
     replay: guarded(
       {
         summary: "Run a dead event again (only the handlers that failed)",
         tags: ["dead letters"],
         parameters: [idParam("The dead event's id")],
-        responses: { "202": { description: "Replaying", ...json("Published") } },
+        responses: {
+          "202": { description: "Replaying", headers: eventIdHeader("The event id"), ...json("Published") },
+        },
       },
       400,
       404,
@@ -167,6 +242,7 @@ export function routeDocs(security: Security): Record<string, Operation> {
       404,
       409,
       429,
+      503,
     ),
     health: { summary: "Liveness", tags: ["meta"], responses: { "200": { description: "Alive", ...json("Health") } } },
     openapi: { summary: "This document", tags: ["meta"], responses: { "200": { description: "OpenAPI 3.1" } } },

@@ -1,6 +1,8 @@
 import type { GenerateSpecOptions } from "hono-openapi";
 import { EVENT_STATUSES } from "../../driver/mod.ts";
 import { MAX_BATCH } from "./input.ts";
+import { AFTER_TEXT_PATTERN, ID_PATTERN, NAME_PATTERN } from "./patterns.ts";
+import { MAX_NAME_LENGTH } from "../../mod.ts";
 
 const str = { type: "string" };
 const STATUSES = [...EVENT_STATUSES];
@@ -35,7 +37,16 @@ const SCHEMAS: Record<string, object> = {
       type: "object",
       required: ["name"],
       additionalProperties: false,
-      properties: { name: str, body: {}, after: { type: ["string", "integer"] }, id: str },
+      properties: {
+        name: { type: "string", maxLength: MAX_NAME_LENGTH, pattern: NAME_PATTERN },
+        body: {},
+        after: {
+          description:
+            'A number of ms (fractions round up; above one year of ms, epoch ms), "<n> <unit>" or an ISO-8601 date; at most one year ahead',
+          anyOf: [{ type: "number", exclusiveMinimum: 0 }, { type: "string", pattern: AFTER_TEXT_PATTERN }],
+        },
+        id: { type: "string", pattern: ID_PATTERN, description: "Ids differ within a batch" },
+      },
     },
   },
   EventRecord: {

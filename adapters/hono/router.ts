@@ -23,7 +23,7 @@ function checks(options: RouterOptions): GuardChecks {
 }
 
 /**
- * Makes the HTTP API of a bus: ingest (`POST /events/:name`, `POST /events`), records
+ * Makes the HTTP API of a bus: ingest (`POST /publish/:name`, also `POST /events/:name`, and `POST /events`), records
  * (`GET /events`, `GET /events/:id`, `DELETE /events/:id`), dead letters, `GET /health` and
  * `GET /openapi.json`. Serve it alone or mount it with `app.route("/bus", router(bus, options))`.
  *

@@ -19,7 +19,7 @@ type Operation = {
 };
 
 const ROUTES = [
-  ["post", "/events/{name}"],
+  ["post", "/publish/{name}"],
   ["post", "/events"],
   ["get", "/events"],
   ["get", "/events/{id}"],
@@ -72,8 +72,8 @@ describe("hono router openapi.json", () => {
         assert.ok(op.responses["401"] && op.responses["403"], `${method} ${path} documents 401 and 403`);
       }
     }
-    assert.ok(doc.paths["/events/{name}"].post.responses["202"]);
-    assert.ok(doc.paths["/events/{name}"].post.responses["413"]);
+    assert.ok(doc.paths["/publish/{name}"].post.responses["202"]);
+    assert.ok(doc.paths["/publish/{name}"].post.responses["413"]);
     for (const ref of refs(doc)) {
       const name = ref.replace("#/components/schemas/", "");
       assert.ok(ref.startsWith("#/components/schemas/") && doc.components.schemas[name], `unresolved ${ref}`);
