@@ -49,6 +49,20 @@ export { HandlerTimeoutError, MAX_TIMER_MS } from "./src/run_handler.ts";
 export { memoryDriver, type MemoryDriverOptions } from "./src/memory/driver.ts";
 export type { MemoryStoreOptions } from "./src/memory/store.ts";
 export type { StandardResult, StandardSchemaV1 } from "./src/schema.ts";
+export {
+  type CatchUp,
+  MAX_CATCH_UP,
+  MAX_SCHEDULE_ID,
+  MISSED_AFTER,
+  type Overlap,
+  type Schedule,
+  type ScheduleInfo,
+  type ScheduleOptions,
+  type ScheduleQuery,
+  tickId,
+} from "./src/schedules.ts";
+export type { ScheduleDeclared, Schedules } from "./src/schedule_api.ts";
+export type { DueSchedule, Fired, FireTicks, ScheduleProgress } from "./src/schedule_fire.ts";
 // The Cloudflare entry's store object takes a list position: its docs link here.
 export type { ListPosition } from "./src/cursor.ts";
 export type {
@@ -65,6 +79,7 @@ export type {
   Outcome,
   Page,
   RecordStore,
+  ScheduleStore,
   StatusCounts,
 } from "./src/driver.ts";
 export type {

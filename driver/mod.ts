@@ -64,6 +64,7 @@ export type {
   Outcome,
   Page,
   RecordStore,
+  ScheduleStore,
   StatusCounts,
 } from "../src/driver.ts";
 export { MAX_PUBLISHED } from "../src/driver.ts";
@@ -84,3 +85,23 @@ export { idGenerator } from "../src/ids.ts";
 export { memoryStore, type MemoryStoreOptions } from "../src/memory/store.ts";
 export { fnv1a } from "../src/hash.ts";
 export { EVENT_STATUSES, FINAL_STATUSES, isFinal } from "../src/statuses.ts";
+export { assertTimeZone, compileCron, type CronTimes } from "../src/cron.ts";
+export { type CronCache, cronCache, planTicks, type TickPlan } from "../src/schedule_plan.ts";
+export {
+  type DueSchedule,
+  type Fired,
+  type FireTicks,
+  type ScheduleProgress,
+  tickFirer,
+  type TickTarget,
+} from "../src/schedule_fire.ts";
+export {
+  assertScheduleId,
+  makeSchedule,
+  replaceSchedule,
+  sameSpec,
+  type Schedule,
+  type ScheduleQuery,
+  tickId,
+} from "../src/schedules.ts";
+export { type MemorySchedules, memorySchedules } from "../src/memory/schedules.ts";

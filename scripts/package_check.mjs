@@ -49,8 +49,12 @@ try {
     [...npmInstall, "--engine-strict", tarball],
     app,
   );
+  // Alone means edgebus and its one dependency, croner (schedules), which has none of its own.
   const installed = readdirSync(join(app, "node_modules")).filter((name) => !name.startsWith("."));
-  if (installed.join() !== "edgebus") problems.push(`installing edgebus alone also installed: ${installed}`);
+  const expected = ["edgebus", ...Object.keys(pkg.dependencies ?? {})].sort();
+  if (installed.sort().join() !== expected.join()) {
+    problems.push(`installing edgebus alone installed ${installed}, expected ${expected}`);
+  }
   if (/EBADENGINE|notsup/i.test(alone.out)) problems.push(`installing edgebus alone warned:\n${alone.out}`);
 
   writeFileSync(join(app, "core.mjs"), 'import { createBus } from "edgebus";\nconsole.log(typeof createBus);\n');

@@ -11,6 +11,9 @@ import { wholeNumber } from "./options.ts";
 import { createPublishing } from "./publishing.ts";
 import { assertQuery } from "./query.ts";
 import { resolveRetry } from "./retry.ts";
+import { createScheduleApi } from "./schedule_api.ts";
+import { tickFirer } from "./schedule_fire.ts";
+import { cronCache } from "./schedule_plan.ts";
 import { assertTimeout } from "./run_handler.ts";
 import { shutdownSwitch } from "./shutdown.ts";
 import { transport } from "./transport.ts";
@@ -88,6 +91,14 @@ export function createBus(options: BusOptions = {}): Bus {
   const dispatchDeps = { store, handlers, now, shutdown, publisherFor, registry: driver.registry, added };
   const dispatch: Dispatch = createDispatch(dispatchDeps);
   const runner = createRunner(dispatchDeps);
+  const cache = cronCache();
+  const { schedule, schedules } = createScheduleApi({ driver, schemas, now, cache, autoStart });
+
+  // The driver's schedules learn how to publish ticks before the driver starts firing them.
+  const startDriver = (): Promise<void> => {
+    const scheduling = driver.schedules?.start?.(tickFirer(bus, cache));
+    return scheduling ? scheduling.then(() => driver.start(dispatch, runner)) : driver.start(dispatch, runner);
+  };
 
   const bus: Bus = {
     driver,
@@ -145,6 +156,8 @@ export function createBus(options: BusOptions = {}): Bus {
       return cutPage(await transport("list the events", () => store.list(query)), query.bodyLimit);
     },
     deadLetters: createDeadLetters({ driver, now, autoStart }),
+    schedule,
+    schedules,
     handleBatch(messages: readonly BatchMessage[]): Promise<BatchResult> {
       if (driver.publish) {
         return Promise.reject(
@@ -166,7 +179,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
     start(): Promise<void> {
       if (stopping) return Promise.reject(new EdgebusError("stopped", "Cannot start: the bus is stopping or stopped"));
-      started ??= driver.start(dispatch, runner);
+      started ??= startDriver();
       return started;
     },
     stop(stopOptions: StopOptions = {}): Promise<void> {

@@ -1,4 +1,6 @@
 import type { Json } from "./json.ts";
+import type { FireTicks } from "./schedule_fire.ts";
+import type { Schedule, ScheduleQuery } from "./schedules.ts";
 
 /**
  * An event as it travels: what a driver stores and sends. `due` is when it should be
@@ -265,6 +267,43 @@ export interface Driver {
   replay?(id: string): Promise<boolean>;
   /** Where an application's handlers are known across processes (see {@linkcode HandlerRegistry}). */
   readonly registry?: HandlerRegistry;
+  /** Where schedules (`bus.schedule`) are kept and fired; without it the bus refuses them. */
+  readonly schedules?: ScheduleStore;
   /** Stops taking new deliveries, waits for those under way, and closes. */
   stop(): Promise<void>;
+}
+
+/**
+ * Where a driver keeps schedules, and who publishes their ticks. Rules (the conformance suite
+ * checks them):
+ *
+ * - **`declare` is atomic per id, across processes**: it stores the schedule when none has its
+ *   id (`created`), changes nothing when the stored one has the same spec (`unchanged`, see
+ *   `sameSpec` in `edgebus/driver`: every process declares its schedules at start), and
+ *   otherwise replaces it with `replaceSchedule(stored, declared)` (`replaced`).
+ * - **`list`** answers schedules by id in ascending order, `limit` (default 50) a page, the
+ *   page's last id as `cursor` when more follow.
+ * - **Ticks** are published by calling the `fire` given to `start` with the schedules that may
+ *   be due and the progress kept for each, then keeping the progress it answers (a driver may
+ *   keep it per schedule or as one time for all), and calling again at the `next` tick it
+ *   answers. Which process calls it is the driver's choice (timers in process, the holder of a
+ *   lease, an alarm); two processes calling it for the same tick publish it once, since the
+ *   tick's event id is the same. A driver whose platform runs the ticks without a bus (an
+ *   alarm in an object) leaves `start` out and publishes through a bus of its own.
+ * - A schedule is fired from the moment `declare` or `setPaused` resolved (a timer is
+ *   rearmed, or the firing process learns of it within about a second).
+ */
+export interface ScheduleStore {
+  /** Stores a schedule unless the same spec is stored; replaces a different one. */
+  declare(schedule: Schedule): Promise<"created" | "replaced" | "unchanged">;
+  /** The schedule of `id`, or `undefined`. */
+  get(id: string): Promise<Schedule | undefined>;
+  /** Schedules by id, paged. */
+  list(query: ScheduleQuery): Promise<Page<Schedule>>;
+  /** Pauses or resumes (a resume counts ticks from `at`); the schedule after, or `undefined` when unknown. */
+  setPaused(id: string, paused: boolean, at: number): Promise<Schedule | undefined>;
+  /** Removes a schedule; true when there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Begins publishing ticks through `fire`, until the driver stops. */
+  start?(fire: FireTicks): Promise<void>;
 }

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "invalid_id"
   | "invalid_body"
   | "invalid_option"
+  | "invalid_schedule"
   | "too_large"
   | "not_serializable"
   | "duplicate_handler"

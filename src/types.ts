@@ -1,6 +1,8 @@
 import type { After } from "./after.ts";
 import type { Driver, EventRecord, ListQuery, Page } from "./driver.ts";
 import type { RetryPolicy } from "./retry.ts";
+import type { ScheduleDeclared, Schedules } from "./schedule_api.ts";
+import type { ScheduleOptions } from "./schedules.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 
 /** The event a handler receives. */
@@ -158,6 +160,21 @@ export interface Bus extends Publisher {
   list(query?: ListQuery): Promise<Page<EventRecord>>;
   /** The dead letters. */
   readonly deadLetters: DeadLetters;
+  /**
+   * Declares a schedule: every tick of `cron` (five fields, or six with seconds first) in
+   * `options.tz` publishes `name` with `body`, as an event with id `<id>:<tick time>`, once
+   * however many processes run. Declaring the same id with the same spec again changes nothing;
+   * another spec replaces it.
+   */
+  schedule(
+    id: string,
+    cron: string,
+    name: string,
+    body?: unknown,
+    options?: ScheduleOptions,
+  ): Promise<ScheduleDeclared>;
+  /** The schedules: list, get, pause, resume, delete. */
+  readonly schedules: Schedules;
   /** Runs a batch received from a queue, each message on its own. */
   handleBatch(messages: readonly BatchMessage[]): Promise<BatchResult>;
   /** Starts a pull driver delivering. */

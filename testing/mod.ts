@@ -40,6 +40,7 @@ import { chainCases } from "./chains.ts";
 import { deliveryCases } from "./delivery.ts";
 import { recordCases } from "./records.ts";
 import { retryCases } from "./retries.ts";
+import { scheduleCases } from "./schedules.ts";
 import type { ConformanceOptions, Register } from "./setup.ts";
 import { storeCases } from "./store.ts";
 
@@ -48,7 +49,7 @@ export type { ConformanceOptions, TestFunction } from "./setup.ts";
 /**
  * Registers the whole suite for one driver, each case as a test named
  * `conformance: <name> > <case>`: delivery, retries and dead letters, records (dedup, cancel,
- * batches, listing, shutdown) through a bus over the driver, then its record store on its own.
+ * batches, listing, shutdown), schedules through a bus over the driver, then its record store on its own.
  *
  * A case named in `skip` registers a test named with the reason instead, which fails when the
  * reason is empty; a `skip` entry that names no case fails a test of its own. Nothing is skipped
@@ -91,6 +92,7 @@ export function runDriverConformance(options: ConformanceOptions): void {
   retryCases(options, register);
   recordCases(options, register);
   chainCases(options, register);
+  scheduleCases(options, register);
   storeCases(options, register);
   const unknown = Object.keys(skip).filter((key) => !seen.has(key));
   if (unknown.length > 0) {

@@ -8,6 +8,7 @@ const STATUS: Readonly<Record<ErrorCode, ErrorStatus>> = {
   invalid_id: 400,
   invalid_body: 400,
   invalid_option: 400,
+  invalid_schedule: 400,
   not_serializable: 400,
   too_large: 413,
   not_found: 404,

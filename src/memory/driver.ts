@@ -1,6 +1,7 @@
 import type { Dispatch, Driver, Envelope } from "../driver.ts";
 import { MAX_TIMER_MS } from "../run_handler.ts";
 import { DueHeap } from "./heap.ts";
+import { memorySchedules } from "./schedules.ts";
 import { memoryStore, type MemoryStoreOptions } from "./store.ts";
 
 /** Options of {@linkcode memoryDriver}. */
@@ -36,6 +37,7 @@ interface Entry {
 export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
   const { concurrency = 64, now = Date.now } = options;
   const store = memoryStore(options);
+  const schedules = memorySchedules(now);
   const delayed = new DueHeap<Entry>();
   const byId = new Map<string, Entry>();
   let ready: Entry[] = [];
@@ -106,6 +108,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
 
   return {
     store,
+    schedules,
     autoStart: true,
     send(envelopes) {
       // An id already waiting here is a re-sent duplicate: keep the one that waits.
@@ -129,6 +132,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     stop() {
       stopped = true;
       clearTimeout(timer);
+      schedules.stop();
       return running === 0 ? Promise.resolve() : new Promise((resolve) => (idle = resolve));
     },
   };

@@ -1,0 +1,150 @@
+import type { EventRecord } from "./driver.ts";
+import { type CronCache, cronCache, planTicks } from "./schedule_plan.ts";
+import { type Schedule, tickId } from "./schedules.ts";
+import type { PublishItem } from "./types.ts";
+
+/** How far a driver has handled a schedule's ticks. */
+export interface ScheduleProgress {
+  /** Ticks at or before this time were handled (published, skipped or left out), epoch ms. */
+  readonly last: number;
+  /** The event id of the last tick published, when known (for `overlap: "skip"`). */
+  readonly lastEvent?: string;
+}
+
+/** A schedule whose ticks may be due, and how far they were handled. */
+export interface DueSchedule {
+  /** The schedule. */
+  readonly schedule: Schedule;
+  /** How far its ticks were handled; without it, from the schedule's `since`. */
+  readonly progress?: ScheduleProgress;
+}
+
+/** What became of one schedule's due ticks. */
+export interface Fired {
+  /** The progress to keep: as it was when publishing failed, so the ticks stay due. */
+  readonly progress: ScheduleProgress;
+  /** The next tick after now, epoch ms (absent when paused or when there is none). */
+  readonly next?: number;
+  /** Event ids of the ticks published now (or found published already). */
+  readonly published: readonly string[];
+  /** Tick times left out because the previous tick's event was still running. */
+  readonly skipped: readonly number[];
+  /** Why publishing failed, when it did. */
+  readonly error?: unknown;
+}
+
+/**
+ * Publishes the due ticks of schedules and answers, per schedule, the progress to keep and the
+ * next tick. The bus makes one (see {@linkcode tickFirer}) and hands it to its driver's
+ * schedules; the driver decides when to call it and which process does (timers, a lease, an
+ * alarm) and keeps the progress.
+ */
+export type FireTicks = (due: readonly DueSchedule[], now: number) => Promise<Fired[]>;
+
+/** What ticks are published through: a bus. */
+export interface TickTarget {
+  /** Publishes events, all or none. */
+  publishBatch(items: readonly PublishItem[]): Promise<string[]>;
+  /** An event's record. */
+  get(id: string): Promise<EventRecord | undefined>;
+}
+
+/** Events published in one `publishBatch`, and batches under way at once. */
+const BATCH = 100;
+const PARALLEL = 8;
+const RUNNING = new Set(["scheduled", "pending", "retrying"]);
+
+interface Work {
+  readonly due: DueSchedule;
+  readonly from: number;
+  readonly ticks: number[];
+  readonly skipped: number[];
+  readonly next?: number;
+  readonly ids: string[];
+  error?: unknown;
+}
+
+/**
+ * Makes the function that publishes schedules' ticks through a bus: each tick is an event with
+ * id `<scheduleId>:<tick time>` (see {@linkcode tickId}), `origin: "schedule"`, the schedule's
+ * name and body, so that the bus's deduplication publishes it once however many processes try.
+ * Ticks come from {@linkcode planTicks} (the catch-up policy); with `overlap: "skip"` at most one
+ * tick is published, and none while the previous tick's event is scheduled, pending or retrying.
+ *
+ * @param target the bus to publish through
+ * @param cache compiled expressions @default {cronCache()}
+ * @returns the function drivers call
+ */
+export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): FireTicks {
+  async function overlapping(work: Work): Promise<boolean> {
+    const { schedule, progress } = work.due;
+    const previous = progress?.lastEvent ??
+      (() => {
+        const t = cache.times(schedule).previous(work.ticks[0]);
+        return t === undefined ? undefined : tickId(schedule.id, t);
+      })();
+    if (previous === undefined) return false;
+    const record = await target.get(previous);
+    return record !== undefined && RUNNING.has(record.status);
+  }
+
+  function plan(due: DueSchedule, now: number): Work {
+    const { schedule, progress } = due;
+    const from = Math.max(schedule.since, progress?.last ?? -Infinity);
+    if (schedule.paused) return { due, from, ticks: [], skipped: [], ids: [] };
+    const { ticks, next } = planTicks(cache.times(schedule), schedule.catchUp, from, now);
+    return { due, from, ticks, skipped: [], next, ids: [] };
+  }
+
+  async function publish(works: readonly Work[]): Promise<void> {
+    const items: { work: Work; item: PublishItem }[] = [];
+    for (const work of works) {
+      const { id, name, body } = work.due.schedule;
+      for (const t of work.ticks) items.push({ work, item: { name, body, id: tickId(id, t), origin: "schedule" } });
+    }
+    const batches: (typeof items)[] = [];
+    for (let i = 0; i < items.length; i += BATCH) batches.push(items.slice(i, i + BATCH));
+    let nextBatch = 0;
+    const worker = async (): Promise<void> => {
+      while (nextBatch < batches.length) {
+        const batch = batches[nextBatch++];
+        try {
+          await target.publishBatch(batch.map((b) => b.item));
+          for (const { work, item } of batch) work.ids.push(item.id!);
+        } catch (error) {
+          for (const { work } of batch) work.error ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker));
+  }
+
+  return async (due, now) => {
+    const works = due.map((d) => plan(d, now));
+    await Promise.all(works.map(async (work) => {
+      if (work.due.schedule.overlap !== "skip" || work.ticks.length === 0) return;
+      try {
+        // One tick at most: the second would overlap the first.
+        const skip = await overlapping(work) ? work.ticks.length : work.ticks.length - 1;
+        work.skipped.push(...work.ticks.splice(0, skip));
+      } catch (error) {
+        work.error = error;
+        work.ticks.length = 0;
+      }
+    }));
+    await publish(works.filter((w) => w.error === undefined && w.ticks.length > 0));
+    return works.map((work): Fired => {
+      const kept = work.due.progress ?? { last: work.from };
+      if (work.error !== undefined) {
+        return { progress: kept, next: work.next, published: [], skipped: [], error: work.error };
+      }
+      const lastEvent = work.ids.at(-1) ?? kept.lastEvent;
+      return {
+        progress: lastEvent === undefined ? { last: now } : { last: now, lastEvent },
+        next: work.next,
+        published: work.ids,
+        skipped: work.skipped,
+      };
+    });
+  };
+}
