@@ -75,22 +75,19 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
     );
   }
   (envelope as { body: Json }).body = JSON.parse(text) as Json;
-  // Names and ids hold no quotes, so the first `"body":null` is the body's place.
-  wire.set(envelope, meta.replace('"body":null', () => `"body":${text}`)); // a function: `$` in text stays
-  if (fresh.push(envelope) === 1) queueMicrotask(forgetFresh);
+  if (fresh.size === 0) queueMicrotask(forgetFresh);
+  fresh.set(envelope, [meta, text]);
   return envelope;
 }
 
 /**
- * The JSON of envelopes made by {@linkcode createEnvelope}, made once with the size check. Kept
- * only until the current task's microtasks run (drivers send in the same turn as the publish),
- * so a pending event held in memory does not also hold its text.
+ * The two JSON texts `createEnvelope` made for its size check (the envelope with a null body,
+ * and the body), by envelope. Kept only until the current task's microtasks run: drivers send
+ * in the same turn as the publish, and a pending event held in memory must not also hold them.
  */
-const wire = new WeakMap<Envelope, string>();
-let fresh: Envelope[] = [];
+const fresh = new Map<Envelope, readonly [meta: string, body: string]>();
 function forgetFresh(): void {
-  for (const envelope of fresh) wire.delete(envelope);
-  fresh = [];
+  fresh.clear();
 }
 
 /**
@@ -108,7 +105,11 @@ function forgetFresh(): void {
  * ```
  */
 export function envelopeJson(envelope: Envelope): string {
-  return wire.get(envelope) ?? JSON.stringify(envelope);
+  const texts = fresh.get(envelope);
+  if (!texts) return JSON.stringify(envelope);
+  // Names and ids hold no quotes, so the first `"body":null` is the body's place; a function
+  // as the replacement, so that `$` patterns in the body stay as they are.
+  return texts[0].replace('"body":null', () => `"body":${texts[1]}`);
 }
 
 /**
