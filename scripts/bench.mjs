@@ -22,6 +22,8 @@ const benches = [
   ["NATS publish→done (Bun)", bun, ["bench/nats_e2e.ts"]],
   ["NATS delayed (Bun)", bun, ["bench/nats_delayed.ts"]],
   ["NATS list (Bun)", bun, ["bench/nats_list.ts"]],
+  ["Postgres outbox (Bun)", bun, ["bench/outbox_bench.ts"]],
+  ["Postgres outbox, fsync on (Bun)", bun, ["bench/outbox_bench.ts", "--fsync"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/") && a.endsWith(".ts"))));
 
 const argv = process.argv.slice(2);

@@ -5,8 +5,8 @@ export type Row = Record<string, unknown>;
 
 /** A postgres.js `sql` or the `tx` of `sql.begin(tx => ...)`: what the outbox calls of it. */
 export interface PostgresJsLike {
-  /** Runs a query with `$1`-style parameters. */
-  unsafe(query: string, parameters?: unknown[]): PromiseLike<readonly Row[]>;
+  /** Runs a query with `$1`-style parameters; the outbox asks for a prepared statement. */
+  unsafe(query: string, parameters?: unknown[], options?: { prepare?: boolean }): PromiseLike<readonly Row[]>;
 }
 
 /** A node-postgres `Pool`, `Client` or `PoolClient`, or a PGlite instance or transaction. */
@@ -39,7 +39,8 @@ export type Query = (text: string, params?: unknown[]) => Promise<readonly Row[]
 export function queryOf(client: SqlClient, what: string): Query {
   const c = client as unknown as Partial<PostgresJsLike & QueryableLike>;
   if (client !== null && typeof c.unsafe === "function") {
-    return async (text, params = []) => await (client as PostgresJsLike).unsafe(text, params);
+    // Prepared: postgres.js otherwise describes an unprepared statement first, one more round trip.
+    return async (text, params = []) => await (client as PostgresJsLike).unsafe(text, params, { prepare: true });
   }
   if (client !== null && typeof client === "object" && typeof c.query === "function") {
     return async (text, params = []) => (await (client as QueryableLike).query(text, params)).rows;

@@ -47,6 +47,10 @@ export interface RelayDeps {
   readonly now: () => number;
 }
 
+/** How long a relay keeps looking every {@linkcode BUSY_STEP_MS} after a wake-up or rows found, ms. */
+const BUSY_MS = 100;
+const BUSY_STEP_MS = 10;
+
 const ids = (rows: readonly { id: string }[]): string => JSON.stringify(rows.map((r) => r.id));
 
 function positive(name: string, value: number, min: number): number {
@@ -102,11 +106,15 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
 
   let stopped = false;
   let lastCleanup = 0;
+  // After a wake-up or a round that found rows, look again every 10 ms for a while: publishers send
+  // at most one NOTIFY per few ms, and rows written meanwhile are found this way.
+  let busyUntil = 0;
   let listener: Listener | undefined;
   let wake: (() => void) | undefined;
   let pending = false;
   const notify = () => {
     pending = true;
+    busyUntil = now() + BUSY_MS;
     wake?.();
   };
 
@@ -169,8 +177,10 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
         onError(error);
       }
       if (stopped || (claimed === batchSize) || pending) continue;
+      if (claimed > 0) busyUntil = now() + BUSY_MS;
+      const wait = now() < busyUntil ? Math.min(BUSY_STEP_MS, pollInterval) : pollInterval;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => resolve(), pollInterval);
+        const timer = setTimeout(() => resolve(), wait);
         wake = () => {
           clearTimeout(timer);
           resolve();

@@ -292,3 +292,16 @@ test("the relay sends into a remote bus (the router over HTTP, signed): one even
   await relay.stop();
   await bus.stop();
 });
+
+test("notify: false writes no NOTIFY; the relay finds the rows by polling", async () => {
+  const { outbox, bus, runs } = await setup({ notify: false });
+  const woken: string[] = [];
+  const listener = await sql.listen(outbox.table, (payload) => void woken.push(payload));
+  const relay = outbox.relay(bus, { pollInterval: 100 });
+  const id = await sql.begin((tx) => outbox.publish(tx, "user.polled", {}));
+  await eventually(() => runs.get(id) === 1, 3_000);
+  assert.deepEqual(woken, []);
+  await listener.unlisten();
+  await relay.stop();
+  await bus.stop();
+});
