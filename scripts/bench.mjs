@@ -24,6 +24,7 @@ const benches = [
   ["NATS list (Bun)", bun, ["bench/nats_list.ts"]],
   ["Postgres outbox (Bun)", bun, ["bench/outbox_bench.ts"]],
   ["Postgres outbox, fsync on (Bun)", bun, ["bench/outbox_bench.ts", "--fsync"]],
+  ["dashboard, 100k records (Bun: NATS; wrangler dev)", bun, ["bench/dashboard_bench.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/") && a.endsWith(".ts"))));
 
 const argv = process.argv.slice(2);
