@@ -11,6 +11,8 @@ import {
 } from "../../driver/mod.ts";
 import { chooseConnect, type ConnectFn, createLink, type NatsConnectOptions } from "./connect.ts";
 import { type Consumption, startConsumers } from "./consumer.ts";
+import { cronNames, natsScheduleStore } from "./cron.ts";
+import { cronRunner } from "./cron_runner.ts";
 import { unavailable } from "./errors.ts";
 import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
 import { union, updateOutcome } from "./outcome.ts";
@@ -149,6 +151,8 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   const js = withJs(link.use);
   const registry = createRegistry(registryTtl, now);
   const store = natsStore(names, js, registry, now);
+  const cron = cronRunner({ cron: cronNames(names), js, now, leaseTtl });
+  const scheduleStore = { ...natsScheduleStore({ names, js, storage: settings.storage, now }), start: cron.start };
   const owner = `${prefix}-${group}-${crypto.randomUUID()}`;
   const timing = () => ({ now: now(), lead: DIRECT_LEAD, timeout });
   let consumption: Consumption | undefined;
@@ -175,6 +179,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
 
   return {
     store,
+    schedules: scheduleStore,
     publish,
     async send(envelopes) {
       await publish(envelopes);
@@ -216,13 +221,23 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
         });
       }
       if (schedules) {
-        scheduler = startScheduling({ names, js, now, owner, tick, leaseTtl, lead: SCHEDULER_LEAD });
+        scheduler = startScheduling({
+          names,
+          js,
+          now,
+          owner,
+          tick,
+          leaseTtl,
+          lead: SCHEDULER_LEAD,
+          onRound: cron.onRound,
+        });
       }
     },
     async stop() {
       stopping = true;
       await pendingAdds;
       await consumption?.stop();
+      await cron.stop();
       await scheduler?.stop();
       await link.close();
     },

@@ -19,6 +19,8 @@ export interface SchedulerDeps {
   readonly lead: number;
   /** Events may still be added to buckets this many ms in the past (publish latency, clock skew). */
   readonly grace: number;
+  /** Told after each attempt on the lease whether this process holds it (schedules fire under it). */
+  readonly onRound?: (held: boolean) => void;
 }
 
 /** A running scheduler. */
@@ -62,6 +64,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
 
   const round = async (): Promise<void> => {
     const cursor = await lease.acquire(initialCursor);
+    deps.onRound?.(cursor !== undefined);
     if (cursor === undefined) return;
     await js(async (client, jsm) => {
       const at = now();
@@ -139,6 +142,8 @@ export interface SchedulingOptions {
   readonly tick: number;
   readonly leaseTtl: number;
   readonly lead: number;
+  /** Told after each attempt on the lease whether this process holds it. */
+  readonly onRound?: (held: boolean) => void;
 }
 
 /**
@@ -149,8 +154,8 @@ export interface SchedulingOptions {
  * @returns the running scheduler
  */
 export function startScheduling(options: SchedulingOptions): Scheduler {
-  const { names, js, now, owner, tick, leaseTtl, lead } = options;
+  const { names, js, now, owner, tick, leaseTtl, lead, onRound } = options;
   const lease = createLease(names, js, owner, leaseTtl, now);
   const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576 });
-  return startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000 });
+  return startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000, onRound });
 }

@@ -25,22 +25,11 @@ const storeWrites = [
   "store: list() holds 50 records without a limit, and from 1 to 1000 with one",
 ];
 
-const notYet = {
-  "schedule() publishes each tick once, as <id>:<tick time>, never before its time":
-    "schedules are not on this driver yet",
-  "schedule() with the same spec changes nothing, with another replaces it; list, get and delete":
-    "schedules are not on this driver yet",
-  "schedule() refuses a bad expression, zone, id, policy, name or body, typed, and stores nothing":
-    "schedules are not on this driver yet",
-  "pause() stops ticks, resume() publishes from then on without catching up, overlap skip waits for the running tick":
-    "schedules are not on this driver yet",
-};
-
 runDriverConformance({
   name: tcp ? "nats (tcp)" : "nats",
   create: () => testDriver(server, { prefix: freshPrefix() }, tcp),
   test,
   independentHandlers: true,
   noBatches: true,
-  skip: { ...Object.fromEntries(storeWrites.map((name) => [name, written])), ...notYet },
+  skip: Object.fromEntries(storeWrites.map((name) => [name, written])),
 });
