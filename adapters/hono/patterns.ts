@@ -21,7 +21,7 @@ const RELATIVE = `\\d+(?:\\.\\d+)?\\s*(?:${UNITS})[Ss]?`;
 const ISO = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:\\d{2})";
 
 /** `after` in a JSON body as text: `"<n> <unit>"` or an ISO-8601 date (numbers are JSON numbers). */
-export const AFTER_TEXT_PATTERN = `^\\s*(?:${RELATIVE}|${ISO})\\s*$`;
+export const AFTER_TEXT_PATTERN: string = `^\\s*(?:${RELATIVE}|${ISO})\\s*$`;
 
 /** `after` in a query or header: also digits, read as a number of ms (or epoch ms). */
-export const AFTER_HTTP_PATTERN = `^\\s*(?:\\d{1,16}|${RELATIVE}|${ISO})\\s*$`;
+export const AFTER_HTTP_PATTERN: string = `^\\s*(?:\\d{1,16}|${RELATIVE}|${ISO})\\s*$`;
