@@ -8,6 +8,7 @@ import { compileRoutes, type Route } from "./routing.ts";
 import { callObject } from "./rpc.ts";
 import { planDelivery } from "./plan.ts";
 import { type CloudflareRegistry, handlerRegistry } from "./registry.ts";
+import { cloudflareSchedules } from "./schedules.ts";
 import { groupByShard, objectName, shardOf } from "./shard.ts";
 import { type DurableStore, durableStore } from "./store.ts";
 
@@ -149,8 +150,15 @@ export function cloudflareDriver(options: CloudflareDriverOptions = {}): Cloudfl
     ]);
   }
 
+  const schedules = cloudflareSchedules(
+    (shard, method, ...args) => scheduler(shard, method, ...args)(),
+    schedulerShards,
+    { bindings: names, routes, maxQueueDelay, schedulerShards, storeShards, prefix, retention, handlerTtl, sweepAfter },
+  );
+
   return {
     store,
+    schedules,
     autoStart: false,
     send,
     async cancel(id) {

@@ -2,6 +2,8 @@ import { type Outgoing, sendAll } from "./message.ts";
 import type { DurableObjectStateLike, QueueBinding, SqlStorageLike, WorkerEnv } from "./platform.ts";
 import { ObjectBase } from "./object_base.ts";
 import { serveObject } from "./rpc.ts";
+import type { Schedule } from "../../driver/mod.ts";
+import { type PublishConfig, ScheduleTable } from "./schedules_table.ts";
 
 /** A delayed message, as the driver hands it to the scheduler. */
 export interface ScheduledRow {
@@ -33,7 +35,8 @@ const RETRY_AFTER_FAILURE = 5_000;
  * row; the alarm sends every due row with `sendBatch` within Queues' limits, deletes what was
  * sent and arms itself for the next row. Rows that fell due while the object was evicted go
  * out at the next alarm or the next call, whichever comes first. Events are spread over
- * several of these objects by a hash of their id.
+ * several of these objects by a hash of their id. Schedules (`bus.schedule`) are kept here too,
+ * spread the same way by schedule id: the same alarm publishes their due ticks.
  *
  * @example Re-export from the Worker
  * ```ts ignore
@@ -44,6 +47,7 @@ export class EdgebusScheduler extends ObjectBase {
   readonly #state: DurableObjectStateLike;
   readonly #sql: SqlStorageLike;
   readonly #env: WorkerEnv;
+  readonly #schedules: ScheduleTable;
 
   /**
    * Opens the table and re-arms the alarm; the platform calls it.
@@ -57,6 +61,7 @@ export class EdgebusScheduler extends ObjectBase {
     this.#sql = state.storage.sql;
     this.#env = env;
     for (const statement of SCHEMA) this.#sql.exec(statement);
+    this.#schedules = new ScheduleTable(this.#sql, env);
     // Waking up (after an eviction, say) re-arms the alarm, so rows whose alarm was lost and
     // that fell due meanwhile go out now rather than never.
     void state.blockConcurrencyWhile(() => this.#arm());
@@ -74,7 +79,43 @@ export class EdgebusScheduler extends ObjectBase {
       schedule: (rows: ScheduledRow[]) => this.schedule(rows),
       cancel: (id: string) => this.cancel(id),
       pending: () => this.pending(),
+      declareSchedule: (schedule: Schedule, config: PublishConfig) => this.declareSchedule(schedule, config),
+      getSchedule: (id: string) => this.getSchedule(id) ?? null,
+      listSchedules: (cursor: string | null, limit: number) => this.listSchedules(cursor, limit),
+      pauseSchedule: (id: string, paused: boolean, at: number) => this.pauseSchedule(id, paused, at) ?? null,
+      deleteSchedule: (id: string) => this.deleteSchedule(id),
     });
+  }
+
+  /** Stores a schedule (see `bus.schedule`) and arms the alarm for its next tick. */
+  async declareSchedule(schedule: Schedule, config: PublishConfig): Promise<"created" | "replaced" | "unchanged"> {
+    const change = this.#schedules.declare(schedule, config);
+    await this.#arm();
+    return change;
+  }
+
+  /** A schedule kept here. */
+  getSchedule(id: string): Schedule | undefined {
+    return this.#schedules.get(id);
+  }
+
+  /** Schedules kept here after `cursor`, by id: `limit + 1` at most. */
+  listSchedules(cursor: string | null, limit: number): Schedule[] {
+    return this.#schedules.list(cursor, limit);
+  }
+
+  /** Pauses or resumes a schedule. */
+  async pauseSchedule(id: string, paused: boolean, at: number): Promise<Schedule | undefined> {
+    const schedule = this.#schedules.setPaused(id, paused, at);
+    await this.#arm();
+    return schedule;
+  }
+
+  /** Removes a schedule. */
+  async deleteSchedule(id: string): Promise<boolean> {
+    const deleted = this.#schedules.delete(id);
+    await this.#arm();
+    return deleted;
   }
 
   /** Stores delayed messages and keeps the alarm at the earliest. */
@@ -111,6 +152,7 @@ export class EdgebusScheduler extends ObjectBase {
   async alarm(): Promise<void> {
     try {
       for (let round = 0; round < ROUNDS && await this.#sendDue(); round++);
+      await this.#schedules.fireDue(Date.now());
       await this.#arm();
     } catch (error) {
       // Unsent rows stay; try again shortly rather than waiting for the platform's backoff.
@@ -150,7 +192,9 @@ export class EdgebusScheduler extends ObjectBase {
 
   async #arm(): Promise<void> {
     const [row] = this.#sql.exec("SELECT MIN(due) AS due FROM scheduled").toArray();
-    const next = row?.due as number | null | undefined;
+    const due = row?.due as number | null | undefined;
+    const tick = this.#schedules.nextTick();
+    const next = due === null || due === undefined ? tick : tick === null ? due : Math.min(due, tick);
     const storage = this.#state.storage;
     if (next === null || next === undefined) return await storage.deleteAlarm();
     if ((await storage.getAlarm()) !== next) await storage.setAlarm(next);

@@ -57,6 +57,15 @@ export function track(driver: CloudflareDriver, consume: () => Consume | undefin
       for (const envelope of envelopes) owners.set(envelope.id, deliver);
       return driver.send(envelopes);
     },
+    // A schedule's ticks are sent by the scheduler object, not by this driver: they are known
+    // by their id's prefix, `<schedule id>:`.
+    schedules: driver.schedules && {
+      ...driver.schedules,
+      declare(schedule) {
+        owners.set(`${schedule.id}:`, deliver);
+        return driver.schedules!.declare(schedule);
+      },
+    },
   };
   consumers.set(tracked, deliver);
   return tracked;
@@ -82,7 +91,9 @@ export async function deliver(batch: QueueBatch, env: WorkerEnv): Promise<void> 
   const groups = new Map<Consume, QueueMessage[]>();
   for (const message of batch.messages) {
     const id = (message.body as { id?: unknown } | null)?.id;
-    const owner = typeof id === "string" ? owners.get(id) : undefined;
+    const owner = typeof id === "string"
+      ? owners.get(id) ?? owners.get(id.slice(0, id.lastIndexOf(":") + 1))
+      : undefined;
     if (!owner) {
       message.ack();
       continue;

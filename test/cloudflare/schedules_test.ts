@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { test } from "vitest";
+import type { DurableObjectNamespaceLike, DurableObjectStateLike } from "../../adapters/cloudflare/mod.ts";
+import { objectName, shardOf } from "../../adapters/cloudflare/shard.ts";
+import { eventually, sleep } from "../lib/t.ts";
+import { freshPrefix, setup } from "./harness.ts";
+
+const schedulers = env.EDGEBUS_SCHEDULER as DurableObjectNamespaceLike;
+const schedulerOf = (prefix: string, id: string) =>
+  schedulers.get(schedulers.idFromName(objectName(prefix, "scheduler", shardOf(id, 4))) as never);
+const tickOf = (id: string): number =>
+  Date.parse(
+    id.slice(id.lastIndexOf(":") + 1).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"),
+  );
+
+test("a schedule lives in the scheduler object's SQLite, its alarm armed at the next tick, and survives an eviction", async () => {
+  const prefix = freshPrefix("cron-evict");
+  const { bus } = setup({ prefix });
+  const ticks: string[] = [];
+  bus.on("cron.tick", (event) => void ticks.push(event.id));
+  const declared = await bus.schedule("evicted", "* * * * * *", "cron.tick", { n: 1 });
+  const [rows, alarm] = await runInDurableObject(
+    schedulerOf(prefix, "evicted") as never,
+    async (_: unknown, state: DurableObjectStateLike) => [
+      state.storage.sql.exec("SELECT id, next FROM schedules").toArray(),
+      await state.storage.getAlarm(),
+    ],
+  );
+  assert.deepEqual(rows, [{ id: "evicted", next: declared.next }]);
+  assert.ok((alarm as number) <= declared.next!, "the alarm is armed at or before the next tick");
+  await eventually(() => ticks.length >= 1, 5_000);
+  await abortAllDurableObjects();
+  const before = ticks.length;
+  await eventually(() => ticks.length >= before + 2, 6_000);
+  assert.equal(new Set(ticks).size, ticks.length, "a tick ran twice");
+  assert.deepEqual((await bus.schedules.list()).items.map((s) => s.id), ["evicted"]);
+  await bus.schedules.delete("evicted");
+});
+
+test("ticks missed while the object did not run follow catchUp: all, the latest, or none", async () => {
+  const prefix = freshPrefix("cron-catchup");
+  const { bus } = setup({ prefix });
+  const ticks = new Map<string, number[]>();
+  for (const policy of ["all", "latest", "none"] as const) {
+    ticks.set(policy, []);
+    bus.on(`cron.${policy}`, (event) => void ticks.get(policy)!.push(tickOf(event.id)));
+    await bus.schedule(`catch-${policy}`, "* * * * * *", `cron.${policy}`, null, { catchUp: policy });
+  }
+  await eventually(() => [...ticks.values()].every((t) => t.length >= 1), 5_000);
+  // As if the platform stopped running the objects: no alarm, evicted, for 5 s.
+  for (const policy of ["all", "latest", "none"]) {
+    await runInDurableObject(
+      schedulerOf(prefix, `catch-${policy}`) as never,
+      (_: unknown, state: DurableObjectStateLike) => state.storage.deleteAlarm(),
+    );
+  }
+  await abortAllDurableObjects();
+  const downAt = Date.now();
+  await sleep(5_000);
+  const upAt = Date.now();
+  await bus.schedules.list(); // wakes every object, which re-arms its alarm at its overdue tick
+  await sleep(1_500);
+  for (const id of ["catch-all", "catch-latest", "catch-none"]) await bus.schedules.delete(id);
+  // Ticks surely missed: more than 3 s late when the objects woke, with a second of margin.
+  const missed = (policy: string) => ticks.get(policy)!.filter((t) => t > downAt + 1_000 && t < upAt - 4_000);
+  assert.equal(missed("all").length, Math.floor((upAt - 4_000 - (downAt + 1_000)) / 1_000), "all");
+  assert.ok(missed("latest").length <= 1, `latest published ${missed("latest").length} missed ticks`);
+  assert.equal(missed("none").length, 0, "none");
+  for (const [policy, list] of ticks) assert.equal(new Set(list).size, list.length, `${policy}: a tick ran twice`);
+  // Ticks on time after the wake-up arrive for every policy.
+  for (const [policy, list] of ticks) assert.ok(list.some((t) => t >= upAt - 500), `${policy}: nothing after waking`);
+}, 20_000);
