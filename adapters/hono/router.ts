@@ -10,6 +10,7 @@ import { routeDocs } from "./openapi.ts";
 import { specOptions } from "./openapi_document.ts";
 import { assertRouterOptions, type RouterOptions } from "./options.ts";
 import { rateLimiter } from "./rate_limit.ts";
+import { scheduleRoutes } from "./schedules.ts";
 import { signatureCheck } from "./signature.ts";
 import { toErrorAnswer } from "./status.ts";
 
@@ -24,7 +25,8 @@ function checks(options: RouterOptions): GuardChecks {
 
 /**
  * Makes the HTTP API of a bus: ingest (`POST /publish/:name`, also `POST /events/:name`, and `POST /events`), records
- * (`GET /events`, `GET /events/:id`, `DELETE /events/:id`), dead letters, `GET /health` and
+ * (`GET /events`, `GET /events/:id`, `DELETE /events/:id`), dead letters, schedules
+ * (`GET /schedules`, `GET`/`PUT`/`DELETE /schedules/:id`), `GET /health` and
  * `GET /openapi.json`. Serve it alone or mount it with `app.route("/bus", router(bus, options))`.
  *
  * @param bus the bus to publish to and read from
@@ -65,6 +67,7 @@ export function router(bus: Bus, options: RouterOptions = {}): Hono<RouterEnv> {
   app.get("/openapi.json", describeRoute(docs.openapi), openAPIRouteHandler(app, specOptions(options.openapi ?? {})));
   eventRoutes(app, bus, guards, docs);
   deadLetterRoutes(app, bus, guards, docs);
+  scheduleRoutes(app, bus, guards, security);
 
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {

@@ -27,6 +27,10 @@ const ROUTES = [
   ["get", "/dead-letters"],
   ["post", "/dead-letters/{id}/replay"],
   ["delete", "/dead-letters/{id}"],
+  ["get", "/schedules"],
+  ["get", "/schedules/{id}"],
+  ["put", "/schedules/{id}"],
+  ["delete", "/schedules/{id}"],
   ["get", "/health"],
   ["get", "/openapi.json"],
 ];
