@@ -119,7 +119,7 @@ async function attempt(
     handler: h.handler,
     event,
     timeout: h.timeout,
-    publisher: recording(deps.publisherFor(event), published),
+    publisher: () => recording(deps.publisherFor(event), published),
     shutdown: deps.shutdown,
   });
   const finishedAt = deps.now();
@@ -191,7 +191,8 @@ async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecor
   const { store } = deps;
   const results: Record<string, HandlerResult> = { ...record.handlers };
   let nonRetriable = false;
-  for (const [i, h] of due.entries()) {
+  for (let i = 0; i < due.length; i++) {
+    const h = due[i];
     const run = await attempt(deps, h, envelope, results[h.id]);
     const result = run.result;
     nonRetriable ||= run.nonRetriable;
@@ -251,13 +252,30 @@ function compileMatcher(pattern: string): (name: string) => boolean {
  */
 export function createDispatch(deps: DispatchDeps): Dispatch {
   const { store, handlers, now, handOff = 5_000 } = deps;
+  // The handlers of each name, made again when a handler is added (handlers are never removed).
+  const byName = new Map<string, Registered[]>();
+  let known = handlers.length;
+  const matchingOf = (name: string): Registered[] => {
+    if (known !== handlers.length) {
+      byName.clear();
+      known = handlers.length;
+    }
+    let matching = byName.get(name);
+    if (!matching) {
+      matching = handlers.filter((h) => h.matches(name));
+      if (byName.size >= 10_000) byName.clear();
+      byName.set(name, matching);
+    }
+    return matching;
+  };
+  const none: HandlerInfo[] = [];
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
     if (existing && isFinal(existing.status)) return { status: "done" };
     const record: EventRecord = existing ??
       toRecord(envelope, "pending", 0, {}, now());
-    const matching = handlers.filter((h) => h.matches(envelope.name));
-    const elsewhere = await missingElsewhere(deps, envelope.name, record.handlers);
+    const matching = matchingOf(envelope.name);
+    const elsewhere = deps.registry ? await missingElsewhere(deps, envelope.name, record.handlers) : none;
     const started = now();
     if (matching.length === 0 && elsewhere.length === 0) {
       await save(store, { ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });

@@ -1,7 +1,6 @@
 import { EdgebusError } from "./errors.ts";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
 
 /**
@@ -23,7 +22,6 @@ export function idGenerator(now: () => number = Date.now): () => string {
   let lastTime = -1;
   let timePart = "";
   const random = new Uint8Array(16);
-  const codes = new Array<number>(16);
   return () => {
     const time = Math.max(now(), lastTime);
     if (time === lastTime) {
@@ -40,8 +38,9 @@ export function idGenerator(now: () => number = Date.now): () => string {
       for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
       timePart = out;
     }
-    for (let i = 0; i < 16; i++) codes[i] = CODES[random[i]];
-    return timePart + String.fromCharCode(...codes);
+    let out = timePart;
+    for (let i = 0; i < 16; i++) out += ALPHABET[random[i]];
+    return out;
   };
 }
 

@@ -11,41 +11,65 @@ export const MAX_ENVELOPE_BYTES: number = 256 * 1024;
 
 const encoder = new TextEncoder();
 
-function fail(name: string, path: string, why: string): never {
-  throw new EdgebusError("not_serializable", `Cannot publish "${name}": the body${path} ${why}`);
+/** Where a value sits in the body: made only for containers, and read only on a failure. */
+interface At {
+  readonly up: At | undefined;
+  readonly key: string | number | undefined;
 }
 
-function check(name: string, value: unknown, path: string, seen: Set<object>): void {
-  if (seen.size > MAX_DEPTH) fail(name, path, `nests deeper than ${MAX_DEPTH} levels`);
+function pathOf(at: At | undefined, key: string | number | undefined): string {
+  let path = key === undefined ? "" : typeof key === "number" ? `[${key}]` : `.${key}`;
+  for (let a = at; a && a.key !== undefined; a = a.up) {
+    path = (typeof a.key === "number" ? `[${a.key}]` : `.${a.key}`) + path;
+  }
+  return path;
+}
+
+function fail(name: string, at: At | undefined, key: string | number | undefined, why: string): never {
+  throw new EdgebusError("not_serializable", `Cannot publish "${name}": the body${pathOf(at, key)} ${why}`);
+}
+
+/** Checks `value`, found under `key` in the container at `at` (both undefined for the body itself). */
+function check(
+  name: string,
+  value: unknown,
+  at: At | undefined,
+  key: string | number | undefined,
+  seen: Set<object>,
+): void {
   switch (typeof value) {
     case "string":
     case "boolean":
       return;
     case "number":
-      if (!Number.isFinite(value)) fail(name, path, `is ${value}, which JSON cannot hold`);
+      if (!Number.isFinite(value)) fail(name, at, key, `is ${value}, which JSON cannot hold`);
       return;
     case "undefined":
-      if (path === "") return;
-      if (path.endsWith("]")) fail(name, path, "is undefined, which JSON turns into null");
-      return; // an undefined property is left out by JSON, as users expect
+      if (typeof key === "number") fail(name, at, key, "is undefined, which JSON turns into null");
+      return; // the whole body (sent as null) or a property, which JSON leaves out as users expect
     case "bigint":
     case "function":
     case "symbol":
-      fail(name, path, `is a ${typeof value}, which JSON cannot hold`);
+      fail(name, at, key, `is a ${typeof value}, which JSON cannot hold`);
   }
   if (value === null) return;
+  if (seen.size >= MAX_DEPTH) fail(name, at, key, `nests deeper than ${MAX_DEPTH} levels`);
   const object = value as object;
   if (typeof (object as { toJSON?: unknown }).toJSON === "function") return; // Date and friends
-  if (seen.has(object)) fail(name, path, "refers to itself (a cycle)");
+  if (seen.has(object)) fail(name, at, key, "refers to itself (a cycle)");
   seen.add(object);
+  const here: At = { up: at, key };
   if (Array.isArray(object)) {
-    object.forEach((item, i) => check(name, item, `${path}[${i}]`, seen));
+    for (let i = 0; i < object.length; i++) check(name, object[i], here, i, seen);
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
-      fail(name, path, `is a ${object.constructor?.name ?? "class instance"}, not a plain object`);
+      fail(name, at, key, `is a ${object.constructor?.name ?? "class instance"}, not a plain object`);
     }
-    for (const [key, item] of Object.entries(object)) check(name, item, `${path}.${key}`, seen);
+    const record = object as Record<string, unknown>;
+    for (const k in record) {
+      if (Object.prototype.hasOwnProperty.call(record, k)) check(name, record[k], here, k, seen);
+    }
   }
   seen.delete(object);
 }
@@ -66,7 +90,7 @@ function check(name: string, value: unknown, path: string, seen: Set<object>): v
  * ```
  */
 export function assertJson(name: string, body: unknown): void {
-  check(name, body, "", new Set());
+  check(name, body, undefined, undefined, new Set());
 }
 
 /**

@@ -104,11 +104,13 @@ export function createPublishing(deps: PublishingDeps): Publishing {
       "store the events",
       () => store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow),
     );
-    const fresh = envelopes.filter((_, i) => created[i]);
-    const again = await unsent(envelopes.filter((_, i) => !created[i]), fresh);
+    // Usually every one is new: no duplicate to look up.
+    const allNew = created.every(Boolean);
+    const fresh = allNew ? envelopes : envelopes.filter((_, i) => created[i]);
+    const again = allNew ? [] : await unsent(envelopes.filter((_, i) => !created[i]), fresh);
     if (fresh.length + again.length === 0) return ids;
     try {
-      await send(envelopes, () => driver.send([...fresh, ...again]));
+      await send(envelopes, () => driver.send(allNew ? envelopes : [...fresh, ...again]));
     } catch (error) {
       // Nothing may look published that the transport did not take: undo the new records.
       await Promise.allSettled(fresh.map((e) => store.delete(e.id)));

@@ -1,3 +1,4 @@
+import { type Deadline, deadlines } from "./deadlines.ts";
 import { EdgebusError } from "./errors.ts";
 import type { Event, Handler, HandlerContext, Publisher } from "./types.ts";
 
@@ -51,58 +52,80 @@ export interface RunInput {
   readonly handler: Handler;
   readonly event: Event;
   readonly timeout: number;
-  readonly publisher: Publisher;
+  /** Makes the run's publisher, the first time the handler publishes (most never do). */
+  readonly publisher: () => Publisher;
   readonly shutdown: Shutdown;
 }
+
+const OK: RunResult = { ok: true };
+// One timer for every run's timeout: most runs end long before it, and a runtime timer armed
+// and cleared per run costs more than the run of a small handler.
+const timeouts = deadlines();
 
 /**
  * Runs one handler under its timeout. The handler's `signal` aborts on timeout and on
  * shutdown; either ends the run as a failure at once, without waiting for a handler that
- * ignores its signal. The signal is made only if the handler reads it: most never do.
+ * ignores its signal. The signal and the publisher are made only if the handler uses them:
+ * most never do.
  *
  * @param input the handler, the event and the limits
  * @returns whether it succeeded, and the error when not
  */
-export async function runHandler(input: RunInput): Promise<RunResult> {
-  const { handlerId, handler, event, publisher, shutdown } = input;
+export function runHandler(input: RunInput): Promise<RunResult> {
+  const { handlerId, handler, event, shutdown } = input;
   if (shutdown.aborted) {
-    return { ok: false, error: new EdgebusError("stopped", `Handler "${handlerId}" was not run: the bus is stopping`) };
+    const error = new EdgebusError("stopped", `Handler "${handlerId}" was not run: the bus is stopping`);
+    return Promise.resolve({ ok: false, error });
   }
-  let controller: AbortController | undefined;
-  let reason: unknown;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let fail: (error: unknown) => void = () => {};
-  const ended = new Promise<never>((_, reject) => (fail = reject));
-  const end = (error: unknown): void => {
-    reason = error;
-    controller?.abort(error);
-    fail(error);
-  };
-  const arm = (ms: number): void => {
-    assertTimeout(ms, `handler "${handlerId}"`);
-    clearTimeout(timer);
-    timer = setTimeout(() => end(new HandlerTimeoutError(handlerId, ms)), ms);
-  };
-  const forget = shutdown.onAbort(() =>
-    end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`))
-  );
-  const ctx: HandlerContext = {
-    get signal(): AbortSignal {
-      controller ??= new AbortController();
-      if (reason !== undefined && !controller.signal.aborted) controller.abort(reason);
-      return controller.signal;
-    },
-    setTimeout: arm,
-    publish: publisher.publish,
-  };
-  try {
-    arm(input.timeout);
-    await Promise.race([Promise.resolve().then(() => handler(event, ctx)), ended]);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error };
-  } finally {
-    clearTimeout(timer);
-    forget();
-  }
+  return new Promise<RunResult>((resolve) => {
+    let controller: AbortController | undefined;
+    let reason: unknown;
+    let publisher: Publisher | undefined;
+    let deadline: Deadline | undefined;
+    let settled = false;
+    const finish = (result: RunResult): void => {
+      if (settled) return;
+      settled = true;
+      deadline?.cancel();
+      forget();
+      resolve(result);
+    };
+    const end = (error: unknown): void => {
+      if (settled) return;
+      reason = error;
+      controller?.abort(error);
+      finish({ ok: false, error });
+    };
+    const arm = (ms: number): void => {
+      assertTimeout(ms, `handler "${handlerId}"`);
+      if (settled) return;
+      deadline?.cancel();
+      deadline = timeouts.add(ms, () => end(new HandlerTimeoutError(handlerId, ms)));
+    };
+    const forget = shutdown.onAbort(() =>
+      end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`))
+    );
+    const ctx: HandlerContext = {
+      get signal(): AbortSignal {
+        controller ??= new AbortController();
+        if (reason !== undefined && !controller.signal.aborted) controller.abort(reason);
+        return controller.signal;
+      },
+      setTimeout: arm,
+      publish: ((...args: unknown[]) =>
+        ((publisher ??= input.publisher()).publish as (...a: unknown[]) => Promise<string>)(...args)) as Publisher[
+          "publish"
+        ],
+    };
+    try {
+      arm(input.timeout);
+      const value = handler(event, ctx) as PromiseLike<unknown> | undefined;
+      if (value !== null && typeof value === "object" && typeof value.then === "function") {
+        value.then(() =>
+          finish(OK), (error: unknown) => finish({ ok: false, error }));
+      } else finish(OK);
+    } catch (error) {
+      finish({ ok: false, error });
+    }
+  });
 }

@@ -1,0 +1,95 @@
+/** A deadline that may be called off before it passes. */
+export interface Deadline {
+  /** Forgets the deadline: its function will not be called. */
+  cancel(): void;
+}
+
+interface Entry {
+  readonly at: number;
+  readonly fire: () => void;
+  live: boolean;
+}
+
+/** Entries of one length of wait, in the order they were added: so their deadlines are in order too. */
+interface Lane {
+  entries: Entry[];
+  head: number;
+}
+
+/**
+ * Many deadlines on one timer. Runs usually end long before their timeout, so arming and
+ * clearing a runtime timer for each (about a microsecond each way, and garbage) is the costly
+ * way; here each distinct length of wait keeps a queue in start order, whose first live entry
+ * is the earliest, and one timer is armed for the earliest of those. A cancelled entry is
+ * dropped when it reaches the front of its queue (at once when it is there already), so
+ * the queues stay about as long as the number of runs under way.
+ *
+ * @param now the clock
+ * @returns `add(ms, fire)`, calling `fire` once `ms` have passed unless cancelled first
+ */
+export function deadlines(now: () => number = Date.now): { add(ms: number, fire: () => void): Deadline } {
+  const lanes = new Map<number, Lane>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = Infinity;
+
+  /** Drops called-off entries from the front; deletes the lane when it empties. */
+  const trim = (ms: number, lane: Lane): Entry | undefined => {
+    while (lane.head < lane.entries.length && !lane.entries[lane.head].live) lane.head++;
+    if (lane.head === lane.entries.length) {
+      lanes.delete(ms);
+      return undefined;
+    }
+    if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
+      lane.entries = lane.entries.slice(lane.head);
+      lane.head = 0;
+    }
+    return lane.entries[lane.head];
+  };
+
+  const arm = (): void => {
+    let earliest = Infinity;
+    for (const [ms, lane] of lanes) earliest = Math.min(earliest, trim(ms, lane)?.at ?? Infinity);
+    if (earliest === timerAt) return;
+    clearTimeout(timer);
+    timer = undefined;
+    timerAt = earliest;
+    if (earliest !== Infinity) timer = setTimeout(expire, Math.max(0, earliest - now()));
+  };
+
+  function expire(): void {
+    timer = undefined;
+    timerAt = Infinity;
+    const at = now();
+    const due: Entry[] = [];
+    for (const [ms, lane] of lanes) {
+      for (let first = trim(ms, lane); first && first.at <= at; first = trim(ms, lane)) {
+        first.live = false;
+        due.push(first);
+      }
+    }
+    arm();
+    for (const entry of due) entry.fire();
+  }
+
+  return {
+    add(ms, fire) {
+      const entry: Entry = { at: now() + ms, fire, live: true };
+      let lane = lanes.get(ms);
+      if (!lane) lanes.set(ms, lane = { entries: [], head: 0 });
+      lane.entries.push(entry);
+      if (entry.at < timerAt) arm();
+      return {
+        cancel() {
+          if (!entry.live) return;
+          entry.live = false;
+          // Runs end mostly in the order they started: the front is usually this entry.
+          if (lane!.entries[lane!.head] === entry && trim(ms, lane!) === undefined && lanes.size === 0) {
+            clearTimeout(timer);
+            timer = undefined;
+            timerAt = Infinity;
+          }
+        },
+      };
+    },
+  };
+}
