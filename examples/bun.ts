@@ -1,5 +1,5 @@
 /**
- * A Bun service: the edgebus HTTP API (Hono) on `Bun.serve`, and handlers run against NATS
+ * A Bun service: the edgebus HTTP API (Hono) and the dashboard (`/ui`) on `Bun.serve`, and handlers run against NATS
  * JetStream over WebSocket. Start nats-server with JetStream and WebSocket first (see the
  * README), then:
  *
@@ -10,7 +10,8 @@
 import process from "node:process";
 import { createBus } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
-import { router } from "../adapters/hono/mod.ts";
+import { Hono } from "hono";
+import { dashboard, router } from "../adapters/hono/mod.ts";
 
 const bus = createBus({
   driver: natsDriver({
@@ -27,7 +28,9 @@ bus.on("email.welcome", { id: "send-email" }, (event) => console.log("email.welc
 
 await bus.start();
 const token = process.env.EDGEBUS_TOKEN;
-const app = router(bus, token ? { tokens: [token] } : { auth: false });
+const auth = token ? { tokens: [token] } : { auth: false as const };
+// The dashboard at /ui (sign in with the token), the HTTP API beside it.
+const app = new Hono().route("/ui", dashboard(bus, auth)).route("/", router(bus, auth));
 // deno-lint-ignore no-explicit-any
 const server = (globalThis as any).Bun.serve({
   hostname: "127.0.0.1",

@@ -1,5 +1,5 @@
 /**
- * A Deno service: the edgebus HTTP API (Hono) on `Deno.serve`, and handlers run against NATS
+ * A Deno service: the edgebus HTTP API (Hono) and the dashboard (`/ui`) on `Deno.serve`, and handlers run against NATS
  * JetStream. Start nats-server with JetStream and WebSocket first (see the README), then:
  *
  *   EDGEBUS_TOKEN=change-me-0123456789 deno run -A examples/deno.ts
@@ -12,7 +12,8 @@
 import { connect as tcpConnect } from "@nats-io/transport-node";
 import { createBus } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
-import { router } from "../adapters/hono/mod.ts";
+import { Hono } from "hono";
+import { dashboard, router } from "../adapters/hono/mod.ts";
 
 const tcp = Deno.env.get("NATS_TRANSPORT") === "tcp";
 const driver = natsDriver({
@@ -30,7 +31,9 @@ bus.on("email.welcome", { id: "send-email" }, (event) => console.log("email.welc
 
 await bus.start();
 const token = Deno.env.get("EDGEBUS_TOKEN");
-const app = router(bus, token ? { tokens: [token] } : { auth: false });
+const auth = token ? { tokens: [token] } : { auth: false as const };
+// The dashboard at /ui (sign in with the token), the HTTP API beside it.
+const app = new Hono().route("/ui", dashboard(bus, auth)).route("/", router(bus, auth));
 const server = Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT") ?? 8787) }, app.fetch);
 
 Deno.addSignalListener("SIGINT", async () => {
