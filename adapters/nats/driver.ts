@@ -25,7 +25,12 @@ import { buildRecord } from "./record.ts";
 
 /** Options of {@linkcode natsDriver}. */
 export interface NatsDriverOptions {
-  /** NATS server URLs: `ws://host:port` for `wsconnect`, or `host:port` for an injected TCP connect. @default {"ws://127.0.0.1:8080"} */
+  /**
+   * NATS server URLs: `ws://host:port` for `wsconnect`, or `host:port` for an injected TCP
+   * connect. On a cluster, list every server: the client then reconnects to another when its
+   * server dies, without waiting for that one to learn the others.
+   * @default {"ws://127.0.0.1:8080"}
+   */
   readonly servers?: string | readonly string[];
   /** Opens the connection instead of `wsconnect`, such as `connect` from `@nats-io/transport-node`. */
   readonly connect?: ConnectFn;
@@ -43,6 +48,16 @@ export interface NatsDriverOptions {
   readonly routes?: Readonly<Record<string, readonly string[]>>;
   /** Whether this process takes part in scheduling delayed events. @default {true} */
   readonly scheduler?: boolean;
+  /**
+   * Copies JetStream keeps of every stream and durable consumer this driver creates, 1 to 5. On
+   * a JetStream cluster, 3 lets any one server die without refusing publishes for longer than a
+   * leader election (seconds) and without losing acknowledged events; it needs at least that
+   * many servers. The default is 1 because it is the only value a single server accepts, and
+   * the number of copies is a durability decision edgebus does not guess from the server it
+   * happens to reach. Existing streams or consumers with another count are refused, not changed.
+   * @default {1}
+   */
+  readonly replicas?: number;
   /** Stream storage. @default {"file"} */
   readonly storage?: "file" | "memory";
   /** JetStream's `duplicate_window` for publishes, ms (ids are deduplicated for as long as events are kept, beyond it). @default {120000} */
@@ -122,12 +137,14 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     now = Date.now,
   } = options;
   assertPositive({ ackWait, concurrency, timeout, tick, leaseTtl, registryTtl });
+  const replicas = wholeNumber("replicas", options.replicas ?? 1, 1, 5);
   const connect = chooseConnect(options.connect);
   const names = deriveNames(prefix, group, routes);
   const settings = {
     storage: options.storage ?? "file",
     duplicateWindow: options.duplicateWindow ?? 120_000,
     eventsMaxAge: options.eventsMaxAge ?? 15 * 86_400_000,
+    replicas,
   };
   let ready = false;
   const setUp = async (nc: NatsConnection): Promise<void> => {
@@ -194,7 +211,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
         for (const h of list) ids.set(handlerKey(group, h.id), h.id);
         const specs = consumerSpecs(names, list.map((h) => ({ handler: handlerKey(group, h.id), pattern: h.pattern })));
         await Promise.all(
-          specs.map((s) => ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge)),
+          specs.map((s) =>
+            ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge, replicas)
+          ),
         );
         registry.refresh();
         return specs;

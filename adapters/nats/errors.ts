@@ -19,8 +19,11 @@ export function unavailable(doing: string, error: unknown): EdgebusError {
     : code !== undefined
     ? `NATS refused it (${reason})`
     : noLeader
-    ? "JetStream had no one to answer: the stream has no leader at the moment (a leader election on a cluster, or " +
-      "a server starting), or JetStream is not enabled on the server"
+    ? "JetStream had no one to answer: the stream has no leader at the moment (a leader election on a cluster, " +
+      "which takes seconds; or a server starting), or JetStream is not enabled on the server"
+    : /timeout/i.test(reason)
+    ? `NATS did not answer in time (${reason}): the server is unreachable or busy, or on a cluster the stream's ` +
+      "leader died and a new leader election is under way"
     : `NATS did not answer (${reason})`;
   return new EdgebusError("unavailable", `Cannot ${doing}: ${why}`, { cause: error });
 }

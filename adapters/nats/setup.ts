@@ -18,6 +18,8 @@ export interface StreamSettings {
   readonly duplicateWindow: number;
   /** How long events (and their outcomes) stay, ms. */
   readonly eventsMaxAge: number;
+  /** Copies of every stream and durable consumer (1 to 5; a cluster has at least that many servers). */
+  readonly replicas: number;
 }
 
 /** What a handler's durable consumer says of itself, in its description. */
@@ -46,25 +48,62 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   } catch (error) {
     // Another process creating the same stream at this moment makes nats-server 2.9 answer
     // "already in use" or "subjects overlap": fine as long as ours exists and takes our subjects.
+    // The same answer comes for a stream made before with other settings, which is checked here.
     const racing = hasApiCode(error, STREAM_NAME_IN_USE) || hasApiCode(error, SUBJECTS_OVERLAP) ||
       /subjects overlap/.test(String(error));
-    if (!racing) throw error;
+    if (!racing) throw refusedStream(config, error);
     const info = await jsm.streams.info(config.name).catch(() => undefined);
     if (!info) throw error;
-    const missing = (config.subjects ?? []).filter((s) => !info.config.subjects?.includes(s));
-    if (missing.length > 0) {
-      throw new EdgebusError(
-        "conflict",
-        `Cannot use stream ${config.name}: it exists without the subjects ${
-          missing.join(", ")
-        } (streams of edgebus 0.1 have another layout: see the README's upgrade note, or choose another prefix)`,
-      );
-    }
+    checkStream(config, info.config);
     if (config.allow_direct && !info.config.allow_direct) {
       // Reads are direct gets: a stream made without them (by hand, say) is given them.
       await jsm.streams.update(config.name, { ...info.config, allow_direct: true });
     }
   }
+}
+
+/**
+ * Refuses to use an existing stream whose layout, copies or storage differ from what this
+ * driver asks for: using it would silently keep fewer copies (or other data) than configured,
+ * and changing it is the operator's decision.
+ */
+function checkStream(wanted: Partial<StreamConfig> & { name: string }, found: StreamConfig): void {
+  const missing = (wanted.subjects ?? []).filter((s) => !found.subjects?.includes(s));
+  if (missing.length > 0) {
+    throw new EdgebusError(
+      "conflict",
+      `Cannot use stream ${wanted.name}: it exists without the subjects ${
+        missing.join(", ")
+      } (streams of edgebus 0.1 have another layout: see the README's upgrade note, or choose another prefix)`,
+    );
+  }
+  const differ = (["num_replicas", "storage"] as const).filter((k) =>
+    wanted[k] !== undefined && (found[k] ?? 1) !== wanted[k]
+  );
+  if (differ.length === 0) return;
+  const what = differ.map((k) => `${k} ${String(found[k])}, not ${String(wanted[k])}`).join(" and ");
+  throw new EdgebusError(
+    "conflict",
+    `Cannot use stream ${wanted.name}: it exists with ${what}. edgebus neither uses nor changes a stream set up ` +
+      `otherwise: change it yourself (\`nats stream edit ${wanted.name} --replicas ${
+        String(wanted.num_replicas)
+      }\`; storage cannot be edited), delete it (its events are lost), or pass the driver options that match it`,
+  );
+}
+
+/** A failed stream creation, explained when the cluster is too small for the replicas asked for. */
+function refusedStream(config: Partial<StreamConfig> & { name: string }, error: unknown): unknown {
+  const replicas = config.num_replicas ?? 1;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (replicas > 1 && /replicas|insufficient resources|clustered|no suitable peers/i.test(reason)) {
+    return new EdgebusError(
+      "conflict",
+      `Cannot create stream ${config.name} with ${replicas} replicas: ${reason}. Replicas need a JetStream ` +
+        `cluster of at least ${replicas} servers that are up; on a single server pass \`replicas: 1\``,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /**
@@ -77,7 +116,12 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
  */
 export async function ensureStreams(jsm: JetStreamManager, names: Names, settings: StreamSettings): Promise<void> {
   const storage = settings.storage === "memory" ? StorageType.Memory : StorageType.File;
-  const common = { storage, retention: RetentionPolicy.Limits, num_replicas: 1, allow_direct: true };
+  const common = {
+    storage,
+    retention: RetentionPolicy.Limits,
+    num_replicas: settings.replicas,
+    allow_direct: true,
+  };
   const duplicate_window = nanos(settings.duplicateWindow);
   const p = names.prefix;
   await Promise.all([
@@ -155,6 +199,7 @@ export function consumerSpecs(names: Names, handlers: readonly ConsumerNote[]): 
  * @param ackWait ms before an unacknowledged message is redelivered
  * @param maxAckPending how many messages may be unacknowledged at once
  * @param retireAfter ms without a process pulling after which the server removes them
+ * @param replicas copies of each consumer's state (those of its stream)
  */
 export async function ensureConsumers(
   jsm: JetStreamManager,
@@ -162,6 +207,7 @@ export async function ensureConsumers(
   ackWait: number,
   maxAckPending: number,
   retireAfter: number,
+  replicas = 1,
 ): Promise<void> {
   const note: ConsumerNote = { handler: spec.key, pattern: spec.pattern };
   const base = {
@@ -172,6 +218,7 @@ export async function ensureConsumers(
     inactive_threshold: nanos(retireAfter),
     max_deliver: -1,
     max_ack_pending: maxAckPending,
+    num_replicas: replicas,
     description: JSON.stringify(note),
   };
   const token = spec.retries.slice(2);
@@ -194,7 +241,7 @@ export async function ensureConsumers(
 async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
-  config: { durable_name: string; filter_subject: string } & Record<string, unknown>,
+  config: { durable_name: string; filter_subject: string; num_replicas: number } & Record<string, unknown>,
 ): Promise<void> {
   const existing = await jsm.consumers.info(stream, config.durable_name).catch(() => undefined);
   if (existing) {
@@ -204,6 +251,18 @@ async function ensureConsumer(
         `Cannot use consumer ${config.durable_name} on ${stream}: it exists with the filter ${
           String(existing.config.filter_subject)
         }, not ${config.filter_subject}`,
+      );
+    }
+    // 0 means "as many as its stream", which ensureStreams has checked.
+    const copies = existing.config.num_replicas || config.num_replicas;
+    if (copies !== config.num_replicas) {
+      throw new EdgebusError(
+        "conflict",
+        `Cannot use consumer ${config.durable_name} on ${stream}: it exists with num_replicas ${
+          String(copies)
+        }, not ${String(config.num_replicas)}. edgebus neither uses nor changes a consumer set up otherwise: ` +
+          `change it (\`nats consumer edit ${stream} ${config.durable_name}\`) or pass the ` +
+          "matching `replicas`",
       );
     }
     return;

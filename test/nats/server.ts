@@ -27,7 +27,8 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
@@ -38,7 +39,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts connections on a loopback port. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: "127.0.0.1" });
     socket.once("connect", () => {
@@ -49,7 +51,8 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function findBinary(): string {
+/** The nats-server binary: NATS_SERVER, or found on the usual paths. */
+export function findBinary(): string {
   const candidates = [process.env.NATS_SERVER ?? "", "nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"];
   for (const bin of candidates.filter(Boolean)) {
     try {

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as tcpConnect } from "@nats-io/transport-node";
+import { natsDriver } from "../../adapters/nats/mod.ts";
+import { createBus, EdgebusError } from "../../mod.ts";
+import { afterAll, describe, test } from "../lib/t.ts";
+import { freshPrefix, testDriver } from "./helpers.ts";
+import { startNatsServer } from "./server.ts";
+
+const server = await startNatsServer();
+afterAll(() => server.stop());
+
+/** The error a call rejects with, or fails the test. */
+async function rejection(call: () => Promise<unknown>): Promise<EdgebusError> {
+  try {
+    await call();
+  } catch (error) {
+    assert.ok(error instanceof EdgebusError, `expected an EdgebusError, got ${String(error)}`);
+    return error;
+  }
+  throw new assert.AssertionError({ message: "expected a rejection" });
+}
+
+describe("nats replicas", () => {
+  test("natsDriver() refuses replicas outside 1 to 5", () => {
+    for (const replicas of [0, 6, 1.5, -1]) {
+      assert.throws(
+        () => natsDriver({ replicas, servers: "127.0.0.1:1", connect: tcpConnect }),
+        (error: unknown) => error instanceof EdgebusError && error.code === "invalid_option" &&
+          error.message === `Invalid replicas ${replicas}: expected a whole number from 1 to 5`,
+      );
+    }
+  });
+
+  test("replicas: 3 on a single server is refused with what to do", async () => {
+    const bus = createBus({ driver: testDriver(server, { prefix: freshPrefix(), replicas: 3 }) });
+    const error = await rejection(() => bus.publish("user.joined", {}));
+    assert.equal(error.code, "conflict");
+    assert.match(error.message, /^Cannot create stream T\w+ with 3 replicas: /);
+    assert.match(error.message, /on a single server pass `replicas: 1`$/);
+    await bus.stop();
+  });
+
+  test("a stream made before with other storage is refused, named, and left as it was", async () => {
+    const prefix = freshPrefix();
+    const first = createBus({ driver: testDriver(server, { prefix, storage: "memory" }) });
+    await first.publish("user.joined", { n: 1 });
+    await first.stop();
+    const second = createBus({ driver: testDriver(server, { prefix, storage: "file" }) });
+    const error = await rejection(() => second.publish("user.joined", { n: 2 }));
+    assert.equal(error.code, "conflict");
+    assert.match(error.message, /^Cannot use stream \w+: it exists with storage memory, not file\. /);
+    assert.match(error.message, /delete it \(its events are lost\), or pass the driver options that match it$/);
+    await second.stop();
+    const nc = await tcpConnect({ servers: server.tcpUrl });
+    const jsm = await jetstreamManager(nc);
+    const stream = error.message.split(" ")[3].replace(":", "");
+    assert.equal((await jsm.streams.info(stream)).config.storage, "memory");
+    await nc.close();
+  });
+});
