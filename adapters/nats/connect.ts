@@ -125,3 +125,20 @@ export function createLink(
     },
   };
 }
+
+/**
+ * `promise`, or a rejection once `ms` passed: the request itself is not cancelled, only not
+ * waited for. On a cluster, a request that reached a server just before it died is never answered, and nats.js
+ * would wait its whole timeout (5 s) for it.
+ *
+ * @param promise the request
+ * @param ms how long to wait
+ * @returns what the request answered
+ */
+export function atMost<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`NATS did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

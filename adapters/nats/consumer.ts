@@ -6,6 +6,7 @@ import {
   type HandlerRunner,
   readEnvelope,
 } from "../../driver/mod.ts";
+import { atMost } from "./connect.ts";
 import { deadSubject, keyToken, type Names } from "./names.ts";
 import { readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
 import { publishRetry } from "./publish.ts";
@@ -175,6 +176,29 @@ async function persist<T>(write: () => Promise<T>, tries = 10): Promise<T> {
   }
 }
 
+/** Pull settings: a pull lasts 2 s and the server beats every 1 s while it waits, so a dead leader is noticed in about 2 s. */
+const PULL = { expires: 2_000, idle_heartbeat: 1_000 } as const;
+/** ms between tries to reopen a lane whose consumer has no leader. */
+const REOPEN_EVERY = 200;
+/**
+ * ms a try to reopen waits for the consumer to answer: while its replicas elect a leader the
+ * request is not refused but left unanswered, and a short wait keeps the tries frequent.
+ */
+const REOPEN_WAIT = 1_000;
+
+/**
+ * Ends the messages when their consumer's leader is gone: heartbeats missed, or a pull that
+ * met no responder (no leader at the moment), so that the lane is reopened.
+ */
+async function watch(messages: ConsumerMessages): Promise<void> {
+  for await (const status of messages.status()) {
+    if (status.type === "heartbeats_missed" || status.type === "no_responders") {
+      messages.stop();
+      return;
+    }
+  }
+}
+
 /**
  * Starts one pull loop per consumer of this process's handlers; each message is handled on its
  * own, at most `concurrency` at once in this process.
@@ -201,10 +225,10 @@ export async function startConsumers(
     for (const msg of alive) msg.working();
   }, Math.max(100, Math.floor(deps.ackWait / 3)));
   let stopping = false;
-  const streams: { messages: ConsumerMessages; lane: Lane }[] = [];
+  const streams = new Set<ConsumerMessages>();
   const loops: Promise<void>[] = [];
 
-  const pull = async ({ messages, lane }: { messages: ConsumerMessages; lane: Lane }): Promise<void> => {
+  const pull = async (messages: ConsumerMessages, lane: Lane): Promise<void> => {
     for await (const msg of messages) {
       // Buffered messages that arrive while stopping go back at once for another process.
       if (stopping) {
@@ -230,15 +254,43 @@ export async function startConsumers(
       running.add(job);
     }
   };
+  const open = async (lane: Lane, within?: number): Promise<ConsumerMessages> => {
+    const name = lane.retries ? lane.spec.retries : lane.spec.events;
+    const get = js.consumers.get(lane.spec.route.stream, name);
+    const consumer = await (within === undefined ? get : atMost(get, within));
+    // Bound to the consumer this driver made: nats.js then re-pulls at once when heartbeats stop,
+    // instead of checking the consumer with a wait of `expires` between tries.
+    const messages = await consumer.consume({ ...PULL, max_messages: Math.min(deps.concurrency, 256), bind: true });
+    streams.add(messages);
+    return messages;
+  };
+  // Pulls from a lane until stopped. A pull waits at the consumer's leader; when that server dies,
+  // heartbeats stop and the pulls meet no one (no responders) until another replica leads. Then
+  // the lane is reopened as soon as the consumer answers again, not after nats.js's own backoff.
+  const follow = async (lane: Lane, first: ConsumerMessages): Promise<void> => {
+    let messages: ConsumerMessages | undefined = first;
+    while (!stopping) {
+      if (messages) {
+        const current: ConsumerMessages = messages;
+        const watching = watch(current);
+        await pull(current, lane).catch(() => {});
+        streams.delete(current);
+        current.stop();
+        await watching;
+        messages = undefined;
+      }
+      if (stopping) break;
+      await new Promise((resolve) => setTimeout(resolve, REOPEN_EVERY));
+      messages = await open(lane, REOPEN_WAIT).catch(() => undefined);
+      if (stopping) messages?.stop();
+    }
+  };
   const add = async (more: readonly ConsumerSpec[]): Promise<void> => {
     for (const spec of more) {
       const matches = compilePattern(spec.pattern);
       for (const retries of [false, true]) {
-        const consumer = await js.consumers.get(spec.route.stream, retries ? spec.retries : spec.events);
-        const messages = await consumer.consume({ max_messages: Math.min(deps.concurrency, 256), expires: 5_000 });
-        const stream = { messages, lane: { spec, retries, matches } };
-        streams.push(stream);
-        loops.push(pull(stream));
+        const lane = { spec, retries, matches };
+        loops.push(follow(lane, await open(lane)));
       }
     }
   };
@@ -248,7 +300,7 @@ export async function startConsumers(
     add,
     async stop() {
       stopping = true;
-      for (const s of streams) s.messages.stop();
+      for (const messages of streams) messages.stop();
       await Promise.all(loops);
       while (running.size > 0) await Promise.all([...running]);
       clearInterval(heartbeat);

@@ -1,3 +1,4 @@
+import { atMost } from "./connect.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { leaseSubject, type Names } from "./names.ts";
 import type { WithJs } from "./store.ts";
@@ -25,6 +26,8 @@ export interface Lease {
 }
 
 const encoder = new TextEncoder();
+/** ms the lease's read waits: one sent to a server that just died is never answered (nats.js would wait 5 s). */
+const READ_TIMEOUT = 2_000;
 
 /**
  * A lease in a one-message-per-subject stream, changed only by compare-and-set on the subject's
@@ -46,7 +49,12 @@ export function createLease(names: Names, js: WithJs, owner: string, ttl: number
     const state: LeaseState = { owner, until, cursor };
     try {
       const ack = await js((client) =>
-        client.publish(subject, encoder.encode(JSON.stringify(state)), { expect: { lastSubjectSequence: expected } })
+        client.publish(subject, encoder.encode(JSON.stringify(state)), {
+          expect: { lastSubjectSequence: expected },
+          // A lease write answered later than the lease lasts is of no use; on a cluster, one sent
+          // to a leader that just died is never answered, and the next round tries the new one.
+          timeout: ttl,
+        })
       );
       seq = ack.seq;
       return true;
@@ -59,7 +67,9 @@ export function createLease(names: Names, js: WithJs, owner: string, ttl: number
 
   return {
     async acquire(initialCursor) {
-      const msg = await js((_, jsm) => jsm.streams.getMessage(names.metaStream, { last_by_subj: subject }));
+      const msg = await js((_, jsm) =>
+        atMost(jsm.streams.getMessage(names.metaStream, { last_by_subj: subject }), READ_TIMEOUT)
+      );
       const state = msg?.json<LeaseState>();
       const mine = state?.owner === owner && msg!.seq === seq;
       if (state && !mine && state.until > now()) {

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { headers as makeHeaders } from "@nats-io/nats-core";
 import type { Envelope } from "../../driver/mod.ts";
+import { atMost } from "./connect.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { nextMessage } from "./messages.ts";
 import { bucketSubject, delayedSubject, type Names } from "./names.ts";
@@ -30,6 +31,13 @@ export interface Mover {
   cancelAll(): void;
 }
 
+/**
+ * ms a move waits for the event stream's acknowledgement, and a read of the schedule for its
+ * answer. Both are repeated safely, so one sent to a server that just died is given up soon
+ * and the bucket read again next round.
+ */
+const MOVE_TIMEOUT = 2_000;
+
 interface Held {
   readonly msg: StoredMsg;
   readonly id: string;
@@ -58,10 +66,13 @@ export function createMover(deps: MoverDeps): Mover {
   /** Whether the event was cancelled, or this message is a duplicate of another first version. */
   const stale = async (jsm: JetStreamManager, msg: StoredMsg, retry: boolean): Promise<boolean> => {
     const id = msg.header.get(ID_HEADER);
-    const [outcome, first] = await Promise.all([
-      readOutcome(jsm, names, id),
-      retry ? undefined : lastOn(jsm, names.delayedStream, delayedSubject(names, id)),
-    ]);
+    const [outcome, first] = await atMost(
+      Promise.all([
+        readOutcome(jsm, names, id),
+        retry ? undefined : lastOn(jsm, names.delayedStream, delayedSubject(names, id)),
+      ]),
+      MOVE_TIMEOUT,
+    );
     if (outcome.value?.cancelled !== undefined) return true;
     // No first version: the publisher stopped between its two writes, and the event is still due.
     return first !== undefined && first.json<Envelope>().time !== msg.json<Envelope>().time;
@@ -79,6 +90,7 @@ export function createMover(deps: MoverDeps): Mover {
         msgID: msg.header.get(MSG_ID_HEADER),
         headers: h,
         expect: retry ? undefined : { lastSubjectSequence: 0 },
+        timeout: MOVE_TIMEOUT,
       });
     } catch (error) {
       if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;
@@ -123,7 +135,7 @@ export function createMover(deps: MoverDeps): Mover {
         bytes = 0;
       };
       for (;;) {
-        const msg = await nextMessage(jsm, names.scheduleStream, subject, from);
+        const msg = await atMost(nextMessage(jsm, names.scheduleStream, subject, from), MOVE_TIMEOUT);
         if (!msg) break;
         from = msg.seq + 1;
         const h: Held = { msg, id: msg.header.get(ID_HEADER), dropped: false };

@@ -1,4 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { atMost } from "./connect.ts";
 import { createLease } from "./lease.ts";
 import type { Lease } from "./lease.ts";
 import { nextMessage } from "./messages.ts";
@@ -29,6 +30,9 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** ms a look-up waits for its answer: one sent to a server that just died is tried again next round instead. */
+const READ_TIMEOUT = 2_000;
+
 function createdAt(created: string): number {
   // nats-server reports nanoseconds, which Date.parse may refuse.
   return Date.parse(created.replace(/\.(\d{3})\d*Z$/, ".$1Z"));
@@ -57,7 +61,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     js(async (_, jsm) => Math.floor(createdAt((await jsm.streams.info(names.scheduleStream)).created) / BUCKET_MS));
 
   const any = async (jsm: JetStreamManager, subject: string): Promise<boolean> =>
-    (await nextMessage(jsm, names.scheduleStream, subject, 0)) !== null;
+    (await atMost(nextMessage(jsm, names.scheduleStream, subject, 0), READ_TIMEOUT)) !== null;
 
   const safeCursor = (cursor: number, reached: number, closed: number): number =>
     Math.max(cursor, Math.min(reached, closed, ...moving, ...failed));

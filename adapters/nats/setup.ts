@@ -258,9 +258,9 @@ async function ensureConsumer(
     if (copies !== config.num_replicas) {
       throw new EdgebusError(
         "conflict",
-        `Cannot use consumer ${config.durable_name} on ${stream}: it exists with num_replicas ${
-          String(copies)
-        }, not ${String(config.num_replicas)}. edgebus neither uses nor changes a consumer set up otherwise: ` +
+        `Cannot use consumer ${config.durable_name} on ${stream}: it exists with num_replicas ${String(copies)}, not ${
+          String(config.num_replicas)
+        }. edgebus neither uses nor changes a consumer set up otherwise: ` +
           `change it (\`nats consumer edit ${stream} ${config.durable_name}\`) or pass the ` +
           "matching `replicas`",
       );

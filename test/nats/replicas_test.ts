@@ -26,7 +26,8 @@ describe("nats replicas", () => {
     for (const replicas of [0, 6, 1.5, -1]) {
       assert.throws(
         () => natsDriver({ replicas, servers: "127.0.0.1:1", connect: tcpConnect }),
-        (error: unknown) => error instanceof EdgebusError && error.code === "invalid_option" &&
+        (error: unknown) =>
+          error instanceof EdgebusError && error.code === "invalid_option" &&
           error.message === `Invalid replicas ${replicas}: expected a whole number from 1 to 5`,
       );
     }
