@@ -6,7 +6,7 @@ import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { nextMessage } from "./messages.ts";
 import { bucketSubject, delayedSubject, type Names } from "./names.ts";
 import { readOutcome } from "./outcome.ts";
-import { DUE_HEADER, ID_HEADER, MOVED_HEADER, MSG_ID_HEADER, SUBJECT_HEADER } from "./publish.ts";
+import { DUE_HEADER, ID_HEADER, MOVED_HEADER, MSG_ID_HEADER, scheduleMove, SUBJECT_HEADER } from "./publish.ts";
 import { lastOn } from "./store.ts";
 
 /** What moving a bucket needs. */
@@ -63,8 +63,11 @@ export function createMover(deps: MoverDeps): Mover {
     if (byId.get(h.id) === h) byId.delete(h.id);
   };
 
-  /** Whether the event was cancelled, or this message is a duplicate of another first version. */
-  const stale = async (jsm: JetStreamManager, msg: StoredMsg, retry: boolean): Promise<boolean> => {
+  /**
+   * What to do with a bucket's message: move it; skip it (the event was cancelled); or, when the
+   * event's first version is another publish of the same id, schedule that version instead.
+   */
+  const check = async (jsm: JetStreamManager, msg: StoredMsg, retry: boolean): Promise<"move" | "skip" | Envelope> => {
     const id = msg.header.get(ID_HEADER);
     const [outcome, first] = await atMost(
       Promise.all([
@@ -73,9 +76,25 @@ export function createMover(deps: MoverDeps): Mover {
       ]),
       MOVE_TIMEOUT,
     );
-    if (outcome.value?.cancelled !== undefined) return true;
+    if (outcome.value?.cancelled !== undefined) return "skip";
     // No first version: the publisher stopped between its two writes, and the event is still due.
-    return first !== undefined && first.json<Envelope>().time !== msg.json<Envelope>().time;
+    if (first === undefined) return "move";
+    const kept = first.json<Envelope>();
+    return kept.time === msg.json<Envelope>().time ? "move" : kept;
+  };
+
+  /**
+   * Puts an event's first version in a bucket of its own. Another publish of the same id wrote
+   * this bucket message: one after the duplicate window (its first version was moved from its
+   * own bucket, and a second move is refused by the event subject's compare-and-set), or a
+   * publish tried again after a timeout whose bucket write had landed, so that the retry's own
+   * bucket write was dropped as a duplicate and only this message can bring its version due.
+   * A version due already goes in the current bucket, which the next round reads again.
+   */
+  const reschedule = async (client: JetStreamClient, msg: StoredMsg, kept: Envelope): Promise<void> => {
+    const due = Math.max(kept.due, now());
+    const msgId = `${kept.id}:${kept.time}`;
+    await scheduleMove(client, names, { ...kept, due }, msg.header.get(SUBJECT_HEADER), msgId, MOVE_TIMEOUT);
   };
 
   const move = async (client: JetStreamClient, msg: StoredMsg): Promise<void> => {
@@ -129,7 +148,13 @@ export function createMover(deps: MoverDeps): Mover {
         // handlers, which read the outcome before they run.
         for (const h of batch) {
           const retry = h.msg.header.get(SUBJECT_HEADER).startsWith(`${names.prefix}.re.`);
-          moves.push(stale(jsm, h.msg, retry).then((skip) => skip ? forget(h) : arm(client, h)));
+          moves.push(
+            check(jsm, h.msg, retry).then(async (next) => {
+              if (next === "move") return arm(client, h);
+              if (next !== "skip") await reschedule(client, h.msg, next);
+              forget(h);
+            }),
+          );
         }
         batch = [];
         bytes = 0;
