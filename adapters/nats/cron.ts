@@ -115,6 +115,8 @@ export interface NatsScheduleOptions {
   readonly names: Names;
   readonly js: WithJs;
   readonly storage: "file" | "memory";
+  /** Copies of the stream (the driver's `replicas`). */
+  readonly replicas?: number;
   readonly now: () => number;
 }
 
@@ -128,7 +130,7 @@ export interface NatsScheduleOptions {
  * @returns the store (without `start`: the driver adds the firing)
  */
 export function natsScheduleStore(options: NatsScheduleOptions): Omit<ScheduleStore, "start"> {
-  const { names, js, storage } = options;
+  const { names, js, storage, replicas = 1 } = options;
   const cron = cronNames(names);
   let ready: Promise<void> | undefined;
 
@@ -139,7 +141,7 @@ export function natsScheduleStore(options: NatsScheduleOptions): Omit<ScheduleSt
       storage: storage === "memory" ? StorageType.Memory : StorageType.File,
       retention: RetentionPolicy.Limits,
       max_msgs_per_subject: 1,
-      num_replicas: 1,
+      num_replicas: replicas,
       allow_direct: true,
     }).then(() => {}, async (error) => {
       // Made already (by another process, or before): fine once it exists.
