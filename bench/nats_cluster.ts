@@ -125,21 +125,21 @@ try {
   const pub = await publishRuns();
   const e2e = await e2eRuns();
   console.log(`  publish -> done: raw ${rate(e2e.raw)}  bus ${rate(e2e.bus)}`);
-  const label = `3-node cluster, R${REPLICAS}, over ${transport}, ${IN_FLIGHT} in flight`;
+  const label = `3 nodes, R${REPLICAS}`;
   row(
-    `acked publish, ${label}, msg/s (vs raw js.publish)`,
+    `acked publish, ${label}, ${transport}, ${IN_FLIGHT} in flight, msg/s (vs raw js.publish)`,
     rate(pub.bus),
     rate(pub.raw),
     (pub.bus / pub.raw).toFixed(2),
   );
   row(
-    `acked publish, ${label}, msg/s (vs raw js.publish, async traces off, edgebus's write: subject per event, CAS)`,
+    `acked publish, ${label}, msg/s (vs raw, traces off, edgebus's write)`,
     rate(pub.bus),
     rate(pub.rawCas),
     (pub.bus / pub.rawCas).toFixed(2),
   );
   row(
-    `publish → handler done, ${label}, events/s (vs raw consume+ack)`,
+    `publish → handler done, ${label}, ${transport}, events/s (vs raw consume+ack)`,
     rate(e2e.bus),
     rate(e2e.raw),
     (e2e.bus / e2e.raw).toFixed(2),
