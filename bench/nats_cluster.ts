@@ -56,7 +56,7 @@ async function publishRuns(): Promise<Publish> {
     const rawCas = await pipelined(
       COUNT,
       IN_FLIGHT,
-      (i) => js.publish(`raw.ev.c${r}-${i}`, payload, { msgID: `c${r}-${i}`, expect: { lastSubjectSequence: 0 } }),
+      (i) => jsLean.publish(`raw.ev.c${r}-${i}`, payload, { msgID: `c${r}-${i}`, expect: { lastSubjectSequence: 0 } }),
     );
     const ours = await pipelined(COUNT, IN_FLIGHT, () => bus.publish("bench.event", body));
     console.log(`  round ${r + 1}: raw ${rate(raw)}  raw lean with edgebus's write ${rate(rawCas)}  bus ${rate(ours)}`);
