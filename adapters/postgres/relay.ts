@@ -89,8 +89,7 @@ export function startRelay(deps: RelayDeps, target: RelayTarget, options: RelayO
     );
   }
 
-  const claim = `UPDATE ${table} SET locked_until = now() + $2::float8 * interval '1 millisecond',
-  attempts = attempts + 1
+  const claim = `UPDATE ${table} SET locked_until = now() + $2::float8 * interval '1 millisecond'
 WHERE id IN (SELECT id FROM ${table} WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until <= now())
   ORDER BY created_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)
 RETURNING id, name, body::text AS body, round(extract(epoch FROM due) * 1000)::float8 AS due,
@@ -98,9 +97,10 @@ RETURNING id, name, body::text AS body, round(extract(epoch FROM due) * 1000)::f
   const done = retention === 0
     ? `DELETE FROM ${table} WHERE id IN (SELECT json_array_elements_text($1::text::json))`
     : `UPDATE ${table} SET sent_at = now(), locked_until = NULL WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
-  // A row the target refused waits longer each time (1 s doubling to 1 min), keeping its error.
-  const failed = `UPDATE ${table} SET last_error = $2,
-  locked_until = now() + least(60000, 1000 * power(2, least(attempts, 16) - 1)) * interval '1 millisecond'
+  // A row the target refused waits longer each time (1 s doubling to 1 min), keeping its error;
+  // `attempts` counts these refusals only.
+  const failed = `UPDATE ${table} SET last_error = $2, attempts = attempts + 1,
+  locked_until = now() + least(60000, 1000 * power(2, least(attempts, 16))) * interval '1 millisecond'
 WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
   const cleanup = `DELETE FROM ${table} WHERE sent_at < now() - $1::float8 * interval '1 millisecond'`;
 
@@ -122,8 +122,6 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
     const at = now();
     try {
       await target.publishBatch(rows.map((row) => itemOfRow(row, at)));
-      await query(done, [ids(rows)]);
-      return rows.length;
     } catch (error) {
       if (rows.length > 1 && aboutRows(error)) {
         // One bad row must not hold back the others: send them one by one.
@@ -135,6 +133,10 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
       await query(failed, [ids(rows), String((error as Error)?.message ?? error).slice(0, 2000)]);
       return 0;
     }
+    // Should this fail (the database away), the rows' lease runs out and they are sent again: the
+    // bus keeps one event per id.
+    await query(done, [ids(rows)]);
+    return rows.length;
   }
 
   async function round(): Promise<{ claimed: number; sent: number }> {

@@ -116,7 +116,7 @@ async function killRelays(): Promise<void> {
 }
 
 async function restartPostgres(): Promise<void> {
-  const { outbox, ledger, bus, produce } = await scenario("restart");
+  const { outbox, ledger, bus, produce, rows } = await scenario("restart");
   const relay = outbox.relay(bus, { batchSize: 50, lease: 2_000, pollInterval: 100, onError: () => {} });
   let producing = true;
   const producers = (async () => {
@@ -136,9 +136,16 @@ async function restartPostgres(): Promise<void> {
   const errors = await producers;
   await waitFor(() => ledger.complete(), 30_000, 50);
   await sleep(500);
+  const left = await rows();
+  if (!ledger.complete()) {
+    const sample = await sql.unsafe(
+      `SELECT id, attempts, locked_until, sent_at, last_error, now() AS now FROM restart LIMIT 3`,
+    );
+    console.log(`  ${left} rows left, for example ${JSON.stringify(sample)}`);
+  }
   await relay.stop();
   await bus.stop();
-  report(ledger, "outbox: Postgres restarted under load", { restarts: 3, unanswered_commits: errors });
+  report(ledger, "outbox: Postgres restarted under load", { restarts: 3, unanswered_commits: errors, left });
 }
 
 try {
