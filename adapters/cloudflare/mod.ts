@@ -28,6 +28,7 @@ export { type DurableOutbox, durableOutbox, type DurableOutboxOptions, type Dura
 export { QUEUE_LIMITS, type QueueLimits } from "./message.ts";
 export { ObjectBase, type ObjectBaseClass } from "./object_base.ts";
 export type { SweepConfig } from "./overdue.ts";
+export type { PublishConfig } from "./schedules_table.ts";
 export type * from "./platform.ts";
 export type { Route } from "./routing.ts";
 export { EdgebusScheduler, type ScheduledRow } from "./scheduler_object.ts";
