@@ -14,7 +14,7 @@ import postgres from "postgres";
 import { createBus, memoryDriver } from "../mod.ts";
 import { postgresOutbox } from "../adapters/postgres/mod.ts";
 import { startPostgres } from "../test/postgres/server.ts";
-import { percentiles, row, runtime } from "./lib.ts";
+import { percentiles, row } from "./lib.ts";
 
 const g = globalThis as unknown as { process?: { argv: string[] }; Deno?: { args: string[] } };
 const args = g.Deno?.args ?? g.process?.argv ?? [];
@@ -111,7 +111,7 @@ async function latency(samples: number): Promise<number[]> {
   return took;
 }
 
-const label = `${runtime}${fsync ? ", fsync on" : ", fsync off"}`;
+const label = fsync ? "fsync on" : "fsync off";
 // The three kinds take turns, round after round, so that load from elsewhere on the machine
 // falls on all of them alike.
 await transactions(outbox); // warm up
@@ -122,9 +122,9 @@ for (let round = 0; round < ROUNDS; round++) {
   seconds.quiet += await transactions(quiet);
 }
 const rate = (s: number) => (ROUNDS * TX) / s;
-for (const [kind, label2] of [["notify", "with NOTIFY (default)"], ["quiet", "notify: false"]] as const) {
+for (const [kind, label2] of [["notify", ""], ["quiet", " (notify: false)"]] as const) {
   row(
-    `${label}: tx/s, INSERT + outbox.publish ${label2} vs INSERT alone (${CONCURRENCY} at a time)`,
+    `${label}: tx/s, INSERT + outbox.publish${label2} vs INSERT alone, ${CONCURRENCY} writers`,
     Math.round(rate(seconds[kind])).toLocaleString("en-US"),
     Math.round(rate(seconds.alone)).toLocaleString("en-US"),
     (seconds.alone / seconds[kind]).toFixed(2),
@@ -140,15 +140,15 @@ for (let round = 0; round < 3; round++) {
   directSeconds += N / await direct(N);
 }
 row(
-  `${label}: committed rows → handler done, events/s, two relays vs bus.publish (memory bus)`,
+  `${label}: rows → handler done, events/s, 2 relays vs bus.publish (memory)`,
   Math.round((3 * N) / relaySeconds).toLocaleString("en-US"),
   Math.round((3 * N) / directSeconds).toLocaleString("en-US"),
   (directSeconds / relaySeconds).toFixed(2),
 );
 const [p50, p99, max] = percentiles(await latency(300), [50, 99, 100]);
 row(
-  `${label}: commit → handler start via NOTIFY, p50 / p99 / max ms`,
-  `${p50.toFixed(1)} / ${p99.toFixed(1)} / ${max.toFixed(1)}`,
+  `${label}: commit → handler start through the relay, p50 / p99 / max ms`,
+  `${p50.toFixed(1)} / ${p99.toFixed(0)} / ${max.toFixed(0)}`,
 );
 await sql.end({ timeout: 1 });
 await server.stop();
