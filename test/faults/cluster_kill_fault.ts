@@ -203,13 +203,13 @@ for (const name of CASES) {
   let gap = 0;
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
   // The first run once the handlers' streams and consumers have leaders and publishes flow again.
-  const ready = Math.max(backAt(FOR_HANDLERS), lastRefused);
+  const ready = Math.max(settledAt(FOR_HANDLERS), lastRefused);
   const handlersPast = (runs.find((at) => at >= ready) ?? Date.now()) - ready;
   if (handlersPast > AIM.handlersPastLeader) {
     ledger.unexpected(`case ${name}: handlers resumed ${handlersPast} ms past the new leaders`);
   }
   // Delayed events due from the kill on: how late past their due time, or past the new leaders.
-  const allBack = backAt(lost);
+  const allBack = settledAt(Object.keys(assets));
   const due = delayed.filter((d) => d.due >= killedAt - 1_000 && d.due <= killedAt + OUTAGE);
   const late = due.map((d) => d.at - d.due);
   const latePast = due.map((d) => d.at - Math.max(d.due, allBack));
