@@ -272,7 +272,7 @@ export async function startConsumers(
     while (!stopping) {
       if (messages) {
         const current: ConsumerMessages = messages;
-        const watching = watch(current);
+        const watching = watch(current).catch(() => {});
         await pull(current, lane).catch(() => {});
         streams.delete(current);
         current.stop();

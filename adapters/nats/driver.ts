@@ -169,7 +169,10 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   const registry = createRegistry(registryTtl, now);
   const store = natsStore(names, js, registry, now);
   const cron = cronRunner({ cron: cronNames(names), js, now, leaseTtl });
-  const scheduleStore = { ...natsScheduleStore({ names, js, storage: settings.storage, replicas, now }), start: cron.start };
+  const scheduleStore = {
+    ...natsScheduleStore({ names, js, storage: settings.storage, replicas, now }),
+    start: cron.start,
+  };
   const owner = `${prefix}-${group}-${crypto.randomUUID()}`;
   const timing = () => ({ now: now(), lead: DIRECT_LEAD, timeout });
   let consumption: Consumption | undefined;
