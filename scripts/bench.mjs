@@ -26,6 +26,7 @@ const benches = [
   ["Postgres outbox, fsync on (Bun)", bun, ["bench/outbox_bench.ts", "--fsync"]],
   ["dashboard, 100k records (Bun: NATS; wrangler dev)", bun, ["bench/dashboard_bench.ts"]],
   ["NATS 3-node cluster, R3 (Bun)", bun, ["bench/nats_cluster.ts"]],
+  ["schedules, 10,000 every minute (Bun: NATS; wrangler dev)", bun, ["bench/schedules_bench.ts"]],
 ].filter(([, , args]) => existsSync(args.find((a) => a.startsWith("bench/") && a.endsWith(".ts"))));
 
 const argv = process.argv.slice(2);

@@ -92,7 +92,14 @@ export function createBus(options: BusOptions = {}): Bus {
   const dispatch: Dispatch = createDispatch(dispatchDeps);
   const runner = createRunner(dispatchDeps);
   const cache = cronCache();
-  const { schedule, schedules } = createScheduleApi({ driver, schemas, now, cache, autoStart });
+  const { schedule, schedules } = createScheduleApi({
+    driver,
+    schemas,
+    now,
+    cache,
+    autoStart,
+    cancel: (id) => bus.cancel(id),
+  });
 
   // The driver's schedules learn how to publish ticks before the driver starts firing them.
   const startDriver = (): Promise<void> => {

@@ -3,6 +3,7 @@ import { createEnvelope } from "./envelope.ts";
 import { EdgebusError } from "./errors.ts";
 import type { Json } from "./json.ts";
 import { assertQuery } from "./query.ts";
+import { AHEAD_LIMIT } from "./schedule_fire.ts";
 import type { CronCache } from "./schedule_plan.ts";
 import {
   assertScheduleId,
@@ -44,6 +45,8 @@ export interface ScheduleDeps {
   readonly cache: CronCache;
   /** Starts a driver that starts itself (the memory driver's timers run from the first declaration). */
   readonly autoStart: () => Promise<void> | undefined;
+  /** Cancels a delayed event (a tick published ahead of its time). */
+  readonly cancel: (id: string) => Promise<boolean>;
 }
 
 /** `bus.schedule` and `bus.schedules`. */
@@ -113,13 +116,26 @@ export function createScheduleApi(deps: ScheduleDeps): ScheduleApi {
     return { ...info(stored ?? declared), change };
   };
 
+  /** Ticks a driver published ahead of their time (see `AHEAD_LIMIT`) are taken back: the schedule stopped. */
+  const cancelAhead = async (schedule: Schedule): Promise<void> => {
+    const times = cache.times(schedule);
+    const at = now();
+    const ids: string[] = [];
+    for (let t = times.next(at); t !== undefined && t <= at + AHEAD_LIMIT; t = times.next(t)) {
+      ids.push(tickId(schedule.id, t));
+    }
+    await Promise.all(ids.map((tick) => deps.cancel(tick).catch(() => false)));
+  };
+
   const setPaused = async (id: string, paused: boolean): Promise<boolean> => {
     checkedId(id);
     const target = store();
-    return (await transport(
+    const schedule = await transport(
       `${paused ? "pause" : "resume"} schedule "${id}"`,
       () => target.setPaused(id, paused, now()),
-    )) !== undefined;
+    );
+    if (schedule && paused) await cancelAhead(schedule);
+    return schedule !== undefined;
   };
 
   const schedules: Schedules = {
@@ -138,10 +154,13 @@ export function createScheduleApi(deps: ScheduleDeps): ScheduleApi {
     },
     pause: (id) => setPaused(id, true),
     resume: (id) => setPaused(id, false),
-    delete(id) {
+    async delete(id) {
       checkedId(id);
       const target = store();
-      return transport(`delete schedule "${id}"`, () => target.delete(id));
+      const schedule = await transport(`read schedule "${id}"`, () => target.get(id));
+      const deleted = await transport(`delete schedule "${id}"`, () => target.delete(id));
+      if (schedule && !schedule.paused) await cancelAhead(schedule);
+      return deleted;
     },
   };
 

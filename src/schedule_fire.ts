@@ -1,4 +1,5 @@
 import type { EventRecord } from "./driver.ts";
+import { EdgebusError } from "./errors.ts";
 import { type CronCache, cronCache, planTicks } from "./schedule_plan.ts";
 import { type Schedule, tickId } from "./schedules.ts";
 import type { PublishItem } from "./types.ts";
@@ -37,9 +38,12 @@ export interface Fired {
  * Publishes the due ticks of schedules and answers, per schedule, the progress to keep and the
  * next tick. The bus makes one (see {@linkcode tickFirer}) and hands it to its driver's
  * schedules; the driver decides when to call it and which process does (timers, a lease, an
- * alarm) and keeps the progress.
+ * alarm) and keeps the progress. With `lead` (ms), ticks up to `now + lead` are published now
+ * with `after` at their time (a driver whose transport holds events until due, so that many
+ * ticks at once are delivered on time); ticks less than {@linkcode AHEAD_MARGIN} ahead, and
+ * every tick of an `overlap: "skip"` schedule, wait for their time.
  */
-export type FireTicks = (due: readonly DueSchedule[], now: number) => Promise<Fired[]>;
+export type FireTicks = (due: readonly DueSchedule[], now: number, lead?: number) => Promise<Fired[]>;
 
 /** What ticks are published through: a bus. */
 export interface TickTarget {
@@ -51,8 +55,12 @@ export interface TickTarget {
 
 /** Events published in one `publishBatch`, and batches under way at once. */
 const BATCH = 100;
-const PARALLEL = 8;
+const PARALLEL = 16;
 const RUNNING = new Set(["scheduled", "pending", "retrying"]);
+/** A tick is published ahead of its time only when it is at least this many ms ahead. */
+export const AHEAD_MARGIN = 250;
+/** The most ms ahead of its time a tick is published (a larger `lead` is cut to it). */
+export const AHEAD_LIMIT = 3_000;
 
 interface Work {
   readonly due: DueSchedule;
@@ -60,6 +68,8 @@ interface Work {
   readonly ticks: number[];
   readonly skipped: number[];
   readonly next?: number;
+  /** Ticks at or before this time are handled once the work is done. */
+  readonly until: number;
   readonly ids: string[];
   error?: unknown;
 }
@@ -88,19 +98,44 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
     return record !== undefined && RUNNING.has(record.status);
   }
 
-  function plan(due: DueSchedule, now: number): Work {
+  function plan(due: DueSchedule, now: number, lead: number): Work {
     const { schedule, progress } = due;
     const from = Math.max(schedule.since, progress?.last ?? -Infinity);
-    if (schedule.paused) return { due, from, ticks: [], skipped: [], ids: [] };
-    const { ticks, next } = planTicks(cache.times(schedule), schedule.catchUp, from, now);
-    return { due, from, ticks, skipped: [], next, ids: [] };
+    if (schedule.paused) return { due, from, ticks: [], skipped: [], until: now, ids: [] };
+    const until = schedule.overlap === "skip" ? now : now + Math.min(lead, AHEAD_LIMIT);
+    const planned = planTicks(cache.times(schedule), schedule.catchUp, from, now, undefined, until);
+    // A tick only just ahead waits for its time: published with `after` it could be refused as past.
+    const soon = planned.ticks.findIndex((t) => t > now && t < now + AHEAD_MARGIN);
+    if (soon < 0) return { due, from, ticks: planned.ticks, skipped: [], next: planned.next, until, ids: [] };
+    const wait = planned.ticks[soon];
+    return { due, from, ticks: planned.ticks.slice(0, soon), skipped: [], next: wait, until: wait - 1, ids: [] };
   }
 
-  async function publish(works: readonly Work[]): Promise<void> {
-    const items: { work: Work; item: PublishItem }[] = [];
+  async function publishBatch(batch: readonly { tick: number; item: PublishItem }[]): Promise<void> {
+    try {
+      await target.publishBatch(batch.map((b) => b.item));
+    } catch (error) {
+      if (!(error instanceof EdgebusError) || error.code !== "invalid_delay") throw error;
+      // A tick published ahead came due while the batch waited: publish it as due now.
+      const at = Date.now();
+      await target.publishBatch(batch.map(({ tick, item }) => tick > at + 10 ? item : { ...item, after: undefined }));
+    }
+  }
+
+  async function publish(works: readonly Work[], now: number): Promise<void> {
+    const items: { work: Work; tick: number; item: PublishItem }[] = [];
     for (const work of works) {
       const { id, name, body } = work.due.schedule;
-      for (const t of work.ticks) items.push({ work, item: { name, body, id: tickId(id, t), origin: "schedule" } });
+      for (const t of work.ticks) {
+        const item: PublishItem = {
+          name,
+          body,
+          id: tickId(id, t),
+          origin: "schedule",
+          ...(t > now ? { after: t } : {}),
+        };
+        items.push({ work, tick: t, item });
+      }
     }
     const batches: (typeof items)[] = [];
     for (let i = 0; i < items.length; i += BATCH) batches.push(items.slice(i, i + BATCH));
@@ -109,7 +144,7 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
       while (nextBatch < batches.length) {
         const batch = batches[nextBatch++];
         try {
-          await target.publishBatch(batch.map((b) => b.item));
+          await publishBatch(batch);
           for (const { work, item } of batch) work.ids.push(item.id!);
         } catch (error) {
           for (const { work } of batch) work.error ??= error;
@@ -119,8 +154,8 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
     await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker));
   }
 
-  return async (due, now) => {
-    const works = due.map((d) => plan(d, now));
+  return async (due, now, lead = 0) => {
+    const works = due.map((d) => plan(d, now, lead));
     await Promise.all(works.map(async (work) => {
       if (work.due.schedule.overlap !== "skip" || work.ticks.length === 0) return;
       try {
@@ -132,7 +167,7 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
         work.ticks.length = 0;
       }
     }));
-    await publish(works.filter((w) => w.error === undefined && w.ticks.length > 0));
+    await publish(works.filter((w) => w.error === undefined && w.ticks.length > 0), now);
     return works.map((work): Fired => {
       const kept = work.due.progress ?? { last: work.from };
       if (work.error !== undefined) {
@@ -140,7 +175,7 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
       }
       const lastEvent = work.ids.at(-1) ?? kept.lastEvent;
       return {
-        progress: lastEvent === undefined ? { last: now } : { last: now, lastEvent },
+        progress: lastEvent === undefined ? { last: work.until } : { last: work.until, lastEvent },
         next: work.next,
         published: work.ids,
         skipped: work.skipped,

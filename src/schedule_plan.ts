@@ -5,7 +5,7 @@ import { type CatchUp, MAX_CATCH_UP, MISSED_AFTER, type Schedule } from "./sched
 export interface TickPlan {
   /** Tick times to publish, oldest first, epoch ms. */
   readonly ticks: number[];
-  /** The first tick after `now`, epoch ms; `undefined` when there is none. */
+  /** The first tick after `until` (`now` unless given), epoch ms; `undefined` when there is none. */
   readonly next?: number;
 }
 
@@ -20,7 +20,8 @@ export interface TickPlan {
  * @param from ticks at or before this time were handled already, epoch ms
  * @param now the current time, epoch ms
  * @param cap the most missed ticks `all` keeps @default {MAX_CATCH_UP}
- * @returns the ticks to publish and the next tick
+ * @param until the latest tick to plan, at or after `now` (to publish ticks ahead of their time) @default {now}
+ * @returns the ticks to publish and the next tick (after `until`)
  *
  * @example A daily schedule down for three days, catching up the latest day only
  * ```ts
@@ -36,9 +37,17 @@ export function planTicks(
   from: number,
   now: number,
   cap: number = MAX_CATCH_UP,
+  until: number = now,
 ): TickPlan {
   const onTimeFrom = Math.max(from, now - MISSED_AFTER);
   const missed: number[] = [];
+  // The common case costs one step forward: the first tick after `from` is not a missed one.
+  const first = times.next(from);
+  if (first === undefined || first > onTimeFrom) {
+    const ticks: number[] = [];
+    for (let t = first; t !== undefined && t <= until; t = times.next(t)) ticks.push(t);
+    return { ticks, next: ticks.length === 0 ? first : times.next(until) };
+  }
   if (catchUp !== "none" && onTimeFrom > from) {
     const keep = catchUp === "latest" ? 1 : cap;
     // Walked back from the newest, so that a long outage costs `keep` steps, not one per tick missed.
@@ -49,8 +58,8 @@ export function planTicks(
     missed.reverse();
   }
   const ticks = missed;
-  for (let t = times.next(onTimeFrom); t !== undefined && t <= now; t = times.next(t)) ticks.push(t);
-  return { ticks, next: times.next(now) };
+  for (let t = times.next(onTimeFrom); t !== undefined && t <= until; t = times.next(t)) ticks.push(t);
+  return { ticks, next: times.next(until) };
 }
 
 /**
@@ -76,10 +85,28 @@ export function cronCache(size = 10_000): CronCache {
       let times = compiled.get(key);
       if (!times) {
         if (compiled.size >= size) compiled.clear();
-        times = compileCron(cron, tz);
+        times = remembered(compileCron(cron, tz));
         compiled.set(key, times);
       }
       return times;
     },
   };
+}
+
+/**
+ * Tick times that remember their last answers: schedules sharing an expression are planned
+ * from the same times (all fired in one round), so one computation serves thousands of them.
+ */
+function remembered(times: CronTimes): CronTimes {
+  const memo = (fn: (at: number) => number | undefined) => {
+    const answers = new Map<number, number | undefined>();
+    return (at: number): number | undefined => {
+      if (answers.has(at)) return answers.get(at);
+      const answer = fn(at);
+      if (answers.size >= 64) answers.clear();
+      answers.set(at, answer);
+      return answer;
+    };
+  };
+  return { next: memo(times.next), previous: memo(times.previous) };
 }

@@ -248,3 +248,43 @@ test("a driver without schedules refuses them, typed", async () => {
   );
   await bus.stop();
 });
+
+test("tickFirer() with a lead publishes ticks ahead, due at their time, but not ticks too close nor skip schedules", async () => {
+  const target = fakeTarget();
+  const fire = tickFirer(target);
+  const everySecond = schedule({ cron: "* * * * * *", since: at("2026-01-01T00:00:00Z") });
+  const now = at("2026-01-01T00:00:00.900Z");
+  const [fired] = await fire([{ schedule: everySecond, progress: { last: at("2026-01-01T00:00:00Z") } }], now, 2_000);
+  // 00:00:01 is 100 ms ahead: it waits for its time; nothing after it is published before it.
+  assert.deepEqual(fired.published, []);
+  assert.equal(iso(fired.next), "2026-01-01T00:00:01.000Z");
+  assert.equal(fired.progress.last, at("2026-01-01T00:00:01Z") - 1);
+  const later = at("2026-01-01T00:00:01.000Z");
+  const [ahead] = await fire([{ schedule: everySecond, progress: fired.progress }], later, 2_000);
+  assert.deepEqual(ahead.published, ["s:20260101T000001Z", "s:20260101T000002Z", "s:20260101T000003Z"]);
+  assert.deepEqual(target.published.map((i) => i.after), [
+    undefined,
+    at("2026-01-01T00:00:02Z"),
+    at("2026-01-01T00:00:03Z"),
+  ]);
+  assert.equal(iso(ahead.next), "2026-01-01T00:00:04.000Z");
+  const skip = schedule({ cron: "* * * * * *", overlap: "skip", since: at("2026-01-01T00:00:00Z") });
+  const [skipped] = await fire([{ schedule: skip, progress: { last: at("2026-01-01T00:00:00Z") } }], later, 2_000);
+  assert.deepEqual(skipped.published, ["s:20260101T000001Z"], "a skip schedule publishes at its time only");
+});
+
+test("pause() and delete() take back ticks published ahead of their time", async () => {
+  // The bus reads each tick's record to cancel it: the reads show which ticks it took back.
+  const cancelled: string[] = [];
+  const driver = memoryDriver();
+  const store = { ...driver.store, get: (id: string) => (cancelled.push(id), driver.store.get(id)) };
+  const bus = createBus({ driver: { ...driver, store } });
+  await bus.schedule("s", "* * * * * *", "tick");
+  await bus.schedules.pause("s");
+  assert.ok(cancelled.length >= 2 && cancelled.every((id) => id.startsWith("s:")), `cancelled ${cancelled}`);
+  await bus.schedules.resume("s");
+  cancelled.length = 0;
+  await bus.schedules.delete("s");
+  assert.ok(cancelled.length >= 2, `cancelled ${cancelled}`);
+  await bus.stop();
+});

@@ -29,6 +29,12 @@ export interface CronRunner {
 }
 
 const RETRY_MS = 1_000;
+/**
+ * Ticks are published this many ms ahead, due at their time: events due within the driver's
+ * direct lead (3 s) go straight to their stream, where consumers hold them until due, so ten
+ * thousand ticks of one minute are delivered on time rather than as fast as they can be written.
+ */
+const LEAD = 2_000;
 const encoder = new TextEncoder();
 
 /**
@@ -48,6 +54,7 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
   const cache = cronCache();
   const specs = new Map<string, Schedule>();
   const progress = new Map<string, ScheduleProgress>();
+  /** When each schedule is next fired (its next tick, or `LEAD` before it), epoch ms. */
   const nextAt = new Map<string, number>();
   let fire: FireTicks | undefined;
   let active = false;
@@ -59,6 +66,9 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let firing: Promise<void> | undefined;
 
+  /** When to fire a schedule whose next tick is `next`: `LEAD` ahead, unless it waits for its time. */
+  const wakeOf = (s: Schedule, next: number, at: number): number =>
+    s.overlap === "skip" || next - LEAD <= at ? next : next - LEAD;
   const nextOf = (s: Schedule, after: number): number =>
     s.paused ? Infinity : cache.times(s).next(Math.max(after, s.since, progress.get(s.id)?.last ?? -Infinity)) ??
       Infinity;
@@ -83,7 +93,8 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
       specs.set(id, schedule);
       if (cursor > -Infinity && !progress.has(id)) progress.set(id, { last: cursor });
       // Ticks since the last one handled are due: a past time makes the next round fire them.
-      nextAt.set(id, nextOf(schedule, -Infinity));
+      const next = nextOf(schedule, -Infinity);
+      nextAt.set(id, next <= now() ? next : wakeOf(schedule, next, now()));
     }
     if (loaded) arm();
   }
@@ -162,7 +173,7 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
     if (due.length === 0) return arm();
     const run = (async () => {
       await recallLast(due);
-      const fired = await fire!(due.map((schedule) => ({ schedule, progress: progress.get(schedule.id) })), at);
+      const fired = await fire!(due.map((schedule) => ({ schedule, progress: progress.get(schedule.id) })), at, LEAD);
       await rememberLast(due, fired.map((f) => f.published.at(-1)));
       let upTo = at;
       fired.forEach((result, i) => {
@@ -170,7 +181,7 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
         if (specs.get(id) !== due[i]) return; // changed meanwhile: the watcher set it anew
         progress.set(id, result.progress);
         const failed = result.error !== undefined;
-        nextAt.set(id, failed ? at + RETRY_MS : result.next ?? Infinity);
+        nextAt.set(id, failed ? at + RETRY_MS : wakeOf(due[i], result.next ?? Infinity, at));
         if (failed) upTo = Math.min(upTo, result.progress.last);
       });
       if (upTo > cursor) {

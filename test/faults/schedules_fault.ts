@@ -15,7 +15,7 @@ import { killWorker, ledgerFile, lines, stopWorker } from "./processes.ts";
 
 const PREFIX = "cronfault";
 const BEFORE_MS = SHORT ? 4_000 : 10_000;
-const DOWN_MS = SHORT ? 6_500 : 12_000;
+const DOWN_MS = SHORT ? 8_000 : 14_000;
 const AFTER_MS = SHORT ? 5_000 : 10_000;
 const MISSED_AFTER = 3_000;
 const server = await startNatsServer();
@@ -77,7 +77,8 @@ const ticksIn = (from: number, to: number) => {
 };
 // Ticks of the outage that were surely missed (more than MISSED_AFTER late at the first round),
 // with a second of margin on each side; and ticks surely on time (before the kill, after the restart).
-const missed = ticksIn(killedAt + 1_000, firstFire - MISSED_AFTER - 1_000);
+// Ticks up to 2 s after the kill may have been published ahead of their time before it.
+const missed = ticksIn(killedAt + 3_000, firstFire - MISSED_AFTER - 1_000);
 const onTime = [...ticksIn(startedAt + 2_000, killedAt - 1_000), ...ticksIn(firstFire, stoppedAt - 1_500)];
 const seenBy = new Map<string, Map<number, number>>();
 for (const r of runs) {
@@ -107,14 +108,16 @@ let overlaps = 0;
 for (let i = 1; i < skip.length; i++) if (skip[i].start < skip[i - 1].end - 50) overlaps++;
 if (overlaps > 0) ledger.unexpected(`${overlaps} runs of the skip schedule overlapped the one before`);
 if (skip.length < 2) ledger.unexpected(`the skip schedule ran ${skip.length} times`);
-const late = runs.filter((r) => r.published >= restartedAt || r.published < killedAt)
-  .filter((r) => onTime.includes(r.tick)).map((r) => r.published - r.tick).sort((a, b) => a - b);
+// How late on-time ticks ran (ticks are published ahead on NATS, due at their time).
+const late = runs.filter((r) => onTime.includes(r.tick)).map((r) => r.start - r.tick).sort((a, b) => a - b);
+const early = runs.filter((r) => r.start < r.tick);
+if (early.length > 0) ledger.unexpected(`${early.length} ticks ran before their time, first ${early[0].id}`);
 ledger.print("schedules: three processes, all SIGKILLed for several ticks", {
   ticks: runs.length,
   missed_window: missed.length,
   ...counts,
   skip_runs: skip.length,
   overlaps,
-  late_p50_ms: late[Math.floor(late.length / 2)] ?? -1,
-  late_p99_ms: late[Math.min(late.length - 1, Math.floor(late.length * 0.99))] ?? -1,
+  run_late_p50_ms: late[Math.floor(late.length / 2)] ?? -1,
+  run_late_p99_ms: late[Math.min(late.length - 1, Math.floor(late.length * 0.99))] ?? -1,
 });
