@@ -103,7 +103,7 @@ export function createBus(options: BusOptions = {}): Bus {
 
   // The driver's schedules learn how to publish ticks before the driver starts firing them.
   const startDriver = (): Promise<void> => {
-    const scheduling = driver.schedules?.start?.(tickFirer(bus, cache));
+    const scheduling = driver.schedules?.start?.(tickFirer(bus, cache, now));
     return scheduling ? scheduling.then(() => driver.start(dispatch, runner)) : driver.start(dispatch, runner);
   };
 

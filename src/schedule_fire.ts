@@ -83,9 +83,14 @@ interface Work {
  *
  * @param target the bus to publish through
  * @param cache compiled expressions @default {cronCache()}
+ * @param clock the target's clock @default {Date.now}
  * @returns the function drivers call
  */
-export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): FireTicks {
+export function tickFirer(
+  target: TickTarget,
+  cache: CronCache = cronCache(),
+  clock: () => number = Date.now,
+): FireTicks {
   async function overlapping(work: Work): Promise<boolean> {
     const { schedule, progress } = work.due;
     const previous = progress?.lastEvent ??
@@ -117,7 +122,7 @@ export function tickFirer(target: TickTarget, cache: CronCache = cronCache()): F
     } catch (error) {
       if (!(error instanceof EdgebusError) || error.code !== "invalid_delay") throw error;
       // A tick published ahead came due while the batch waited: publish it as due now.
-      const at = Date.now();
+      const at = clock();
       await target.publishBatch(batch.map(({ tick, item }) => tick > at + 10 ? item : { ...item, after: undefined }));
     }
   }

@@ -211,7 +211,9 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
         if (active) deactivate();
         return;
       }
-      heldUntil = now() + leaseTtl;
+      // A round can outlast the lease's time to live under load (the lease is renewed inside it):
+      // firing a little past it costs at most a duplicate publish, which the tick's id drops.
+      heldUntil = now() + 4 * leaseTtl;
       if (!active && fire) void activate();
     },
     async stop() {

@@ -44,7 +44,7 @@ describe("nats schedules", () => {
       await eventually(() => ticks.length >= 1, 5_000);
       await a.stop(); // whichever held the lease, b goes on alone
       const before = ticks.length;
-      await eventually(() => ticks.length >= before + 2, 5_000);
+      await eventually(() => ticks.length >= before + 2, 10_000);
       assert.equal(await b.schedules.delete("every-second"), true);
       await sleep(300);
       const after = ticks.length;
