@@ -9,7 +9,7 @@
  * Run: `bun bench/schedules_bench.ts` (about 5 minutes); `--nats` or `--cloudflare` for one;
  * `SCHEDULES=2000` for fewer schedules.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,12 @@ async function nats(): Promise<void> {
     await bus.start();
     const seconds = await declareAll((i) => bus.schedule(`s-${i}`, CRON, "bench.tick", { i }));
     row(`NATS: declare ${COUNT.toLocaleString("en-US")} schedules (64 at once)`, `${seconds.toFixed(1)} s`);
+    const listed = performance.now();
+    const page = await bus.schedules.list({ limit: 50 });
+    row(
+      `NATS: schedules.list() first page of 50, of ${COUNT.toLocaleString("en-US")}`,
+      `${Math.round(performance.now() - listed)} ms (${page.items.length})`,
+    );
     const heaps: number[] = [];
     for (let m = 0; m < MINUTES; m++) {
       await untilNextMinute(20_000);
@@ -117,6 +123,14 @@ function startWrangler(state: string): ChildProcess {
   return child;
 }
 
+/** The resident memory of the workerd processes in wrangler's process group, bytes. */
+function workerdRss(group: number): number {
+  const ps = spawnSync("ps", ["-eo", "pgid=,rss=,comm="], { encoding: "utf8" }).stdout;
+  return ps.split("\n").map((line) => line.trim().split(/\s+/))
+    .filter(([pgid, , comm]) => Number(pgid) === group && comm?.startsWith("workerd"))
+    .reduce((sum, [, kb]) => sum + Number(kb) * 1024, 0);
+}
+
 async function cloudflare(): Promise<void> {
   const state = mkdtempSync(join(tmpdir(), "edgebus-cron-bench-"));
   const wrangler = startWrangler(state);
@@ -133,8 +147,22 @@ async function cloudflare(): Promise<void> {
       `wrangler dev: declare ${COUNT.toLocaleString("en-US")} schedules (16 at once, over HTTP)`,
       `${seconds.toFixed(1)} s`,
     );
+    const listed = performance.now();
+    const page = await (await fetch(`${BASE}/list`)).json() as { items: unknown[] };
+    row(
+      `wrangler dev: schedules.list() first page of 50, of ${COUNT.toLocaleString("en-US")}, over HTTP`,
+      `${Math.round(performance.now() - listed)} ms (${page.items.length})`,
+    );
     const started = Date.now();
-    for (let m = 0; m < MINUTES; m++) await untilNextMinute(m === MINUTES - 1 ? 30_000 : 0);
+    const rss: number[] = [];
+    for (let m = 0; m < MINUTES; m++) {
+      await untilNextMinute(m === MINUTES - 1 ? 30_000 : 20_000);
+      rss.push(workerdRss(wrangler.pid!));
+    }
+    row(
+      "wrangler dev: workerd's resident memory 20 s after the 1st and 30 s after the 2nd minute",
+      rss.map(mb).join(" → "),
+    );
     const published: number[] = [];
     const ran: number[] = [];
     let cursor: string | undefined;

@@ -23,6 +23,7 @@ export default worker(bus, {
       const declared = await bus.schedule(`s-${i}`, "0 * * * * *", "bench.tick", { i });
       return Response.json({ change: declared.change });
     }
+    if (url.pathname === "/list") return Response.json(await bus.schedules.list({ limit: 50 }));
     if (url.pathname === "/ticks") {
       const page = await bus.list({
         name: "bench.tick",
