@@ -15,6 +15,12 @@ export interface CronTimes {
  * @param tz the zone
  * @returns the zone
  * @throws {EdgebusError} code `invalid_schedule`, naming the zone
+ *
+ * @example
+ * ```ts
+ * import { assertTimeZone } from "@edgebus/edgebus/driver";
+ * console.log(assertTimeZone("Europe/Paris")); // Europe/Paris
+ * ```
  */
 export function assertTimeZone(tz: unknown): string {
   if (typeof tz === "string" && tz.length > 0 && tz.length <= 64) {

@@ -85,6 +85,18 @@ interface Work {
  * @param cache compiled expressions @default {cronCache()}
  * @param clock the target's clock @default {Date.now}
  * @returns the function drivers call
+ *
+ * @example Fire a schedule's due ticks through a bus
+ * ```ts
+ * import { createBus } from "@edgebus/edgebus";
+ * import { makeSchedule, tickFirer } from "@edgebus/edgebus/driver";
+ * const bus = createBus();
+ * const fire = tickFirer(bus);
+ * const schedule = makeSchedule("s", "* * * * * *", "tick", null, {}, Date.UTC(2026, 0, 1));
+ * const [fired] = await fire([{ schedule }], Date.UTC(2026, 0, 1, 0, 0, 2));
+ * console.log(fired.published); // [ "s:20260101T000001Z", "s:20260101T000002Z" ]
+ * await bus.stop();
+ * ```
  */
 export function tickFirer(
   target: TickTarget,

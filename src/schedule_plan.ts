@@ -76,6 +76,13 @@ export interface CronCache {
  *
  * @param size the most expressions kept @default {10000}
  * @returns the cache
+ *
+ * @example
+ * ```ts
+ * import { cronCache } from "@edgebus/edgebus/driver";
+ * const cache = cronCache();
+ * console.log(cache.times({ cron: "0 * * * *", tz: "UTC" }) === cache.times({ cron: "0 * * * *", tz: "UTC" })); // true
+ * ```
  */
 export function cronCache(size = 10_000): CronCache {
   const compiled = new Map<string, CronTimes>();

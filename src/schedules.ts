@@ -75,6 +75,12 @@ const SCHEDULE_ID = /^[A-Za-z0-9_.:-]+$/;
  * @param id the id
  * @returns the id
  * @throws {EdgebusError} code `invalid_schedule`
+ *
+ * @example
+ * ```ts
+ * import { assertScheduleId } from "@edgebus/edgebus/driver";
+ * console.log(assertScheduleId("weekly-report")); // weekly-report
+ * ```
  */
 export function assertScheduleId(id: unknown): string {
   if (typeof id !== "string" || id.length === 0 || id.length > MAX_SCHEDULE_ID || !SCHEDULE_ID.test(id)) {
@@ -126,6 +132,13 @@ function oneOf<T extends string>(what: string, value: unknown, allowed: readonly
  * @param now the time of the declaration
  * @returns the schedule, not paused, its ticks counted from `now`
  * @throws {EdgebusError} code `invalid_schedule`, naming the value
+ *
+ * @example
+ * ```ts
+ * import { makeSchedule } from "@edgebus/edgebus/driver";
+ * const schedule = makeSchedule("nightly", "0 2 * * *", "backup.run", null, { tz: "Asia/Tokyo" }, Date.now());
+ * console.log(schedule.catchUp, schedule.paused); // latest false
+ * ```
  */
 export function makeSchedule(
   id: unknown,
@@ -162,6 +175,13 @@ export function makeSchedule(
  * @param a one schedule
  * @param b another
  * @returns true when their specs are equal
+ *
+ * @example
+ * ```ts
+ * import { makeSchedule, sameSpec } from "@edgebus/edgebus/driver";
+ * const a = makeSchedule("s", "0 * * * *", "tick", null, {}, 1);
+ * console.log(sameSpec(a, { ...a, since: 2, paused: true })); // true
+ * ```
  */
 export function sameSpec(a: Schedule, b: Schedule): boolean {
   return a.id === b.id && a.cron === b.cron && a.tz === b.tz && a.name === b.name && a.catchUp === b.catchUp &&
@@ -176,6 +196,13 @@ export function sameSpec(a: Schedule, b: Schedule): boolean {
  * @param stored what is stored
  * @param declared what was declared
  * @returns the replacement
+ *
+ * @example
+ * ```ts
+ * import { makeSchedule, replaceSchedule } from "@edgebus/edgebus/driver";
+ * const stored = { ...makeSchedule("s", "0 * * * *", "tick", null, {}, 1), paused: true };
+ * console.log(replaceSchedule(stored, makeSchedule("s", "30 * * * *", "tick", null, {}, 2)).paused); // true
+ * ```
  */
 export function replaceSchedule(stored: Schedule, declared: Schedule): Schedule {
   return { ...declared, paused: stored.paused };

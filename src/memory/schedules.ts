@@ -28,6 +28,14 @@ const RETRY_MS = 1_000;
  *
  * @param now the clock
  * @returns the schedules
+ *
+ * @example
+ * ```ts
+ * import { makeSchedule, memorySchedules } from "@edgebus/edgebus/driver";
+ * const schedules = memorySchedules(Date.now);
+ * console.log(await schedules.declare(makeSchedule("s", "@daily", "tick", null, {}, Date.now()))); // created
+ * schedules.stop();
+ * ```
  */
 export function memorySchedules(now: () => number): MemorySchedules {
   const entries = new Map<string, Entry>();
