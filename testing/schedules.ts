@@ -1,8 +1,8 @@
 import { assert } from "./assert.ts";
-import { EdgebusError, type Event } from "../mod.ts";
+import { createBus, EdgebusError, type Event } from "../mod.ts";
 import { tickId } from "../driver/mod.ts";
 import { eventually, sleep } from "./wait.ts";
-import { type ConformanceOptions, type Register, withBus } from "./setup.ts";
+import { type ConformanceOptions, fastRetry, type Register, withBus } from "./setup.ts";
 
 const EVERY_SECOND = "* * * * * *";
 /** The tick time in a tick's event id. */
@@ -24,7 +24,7 @@ export function scheduleCases(o: ConformanceOptions, test: Register): void {
       bus.on("tick.second", (event) => void seen.push({ event, at: Date.now() }));
       const declared = await bus.schedule("every-second", EVERY_SECOND, "tick.second", { n: 1 });
       assert.equal(declared.change, "created");
-      assert.ok(declared.next! > declared.since && declared.next! <= declared.since + 1_000, "next is the next second");
+      assert.ok(declared.next! > declared.since && declared.next! <= Date.now() + 1_000, "next is the next second");
       await eventually(() => seen.length >= 2, patience + 2_000);
       await bus.schedules.delete("every-second");
       const [first] = seen.map((s) => s.event);
@@ -145,6 +145,51 @@ export function scheduleCases(o: ConformanceOptions, test: Register): void {
         assert.ok(sorted[i].start >= sorted[i - 1].end - 50, `${sorted[i].id} ran while ${sorted[i - 1].id} ran`);
       }
     }),
+  );
+
+  test(
+    "catchUp decides on ticks the clock jumped over: all of them, the latest, or none",
+    async () => {
+      if (!o.createWithClock) {
+        throw new Error("Pass createWithClock to run this case, or skip it with the reason");
+      }
+      let offset = 0;
+      const now = (): number => Date.now() + offset;
+      const driver = await o.createWithClock(now);
+      const bus = createBus({ retry: fastRetry, gracePeriod: 1_000, driver, now });
+      const ticks = new Map<string, number[]>();
+      try {
+        for (const policy of ["all", "latest", "none"] as const) {
+          ticks.set(policy, []);
+          bus.on(`tick.${policy}`, (event) => void ticks.get(policy)!.push(tickOf(event.id)));
+          await bus.schedule(`jump-${policy}`, EVERY_SECOND, `tick.${policy}`, null, { catchUp: policy });
+        }
+        await bus.start();
+        await eventually(() => [...ticks.values()].every((t) => t.length >= 1), patience + 2_000);
+        const jumpedAt = now();
+        offset += 10_000; // ten seconds pass at once, as over a machine's sleep
+        await eventually(() => [...ticks.values()].every((t) => t.some((tick) => tick > jumpedAt + 10_000)), patience);
+        await sleep(300);
+        // Surely missed: after ticks a driver may have published ahead (up to 3 s) before the jump,
+        // and more than 3 s before the clock's new time, with a second of margin.
+        const missed = (t: number) => t > jumpedAt + 3_000 && t < jumpedAt + 10_000 - 3_000 - 1_000;
+        const expected: number[] = [];
+        for (let t = Math.ceil(jumpedAt / 1_000) * 1_000; t < jumpedAt + 10_000; t += 1_000) {
+          if (missed(t)) expected.push(t);
+        }
+        assert.ok(expected.length >= 1, "the jump leaves ticks missed");
+        const seen = (policy: string) => [...new Set(ticks.get(policy)!.filter(missed))].sort();
+        assert.deepEqual(seen("all"), expected, "all publishes every missed tick");
+        assert.ok(seen("latest").length <= 1, `latest published ${seen("latest").length} missed ticks`);
+        assert.deepEqual(seen("none"), [], "none publishes no missed tick");
+        for (const [policy, list] of ticks) {
+          assert.equal(new Set(list).size, list.length, `${policy}: a tick ran twice`);
+        }
+      } finally {
+        await bus.stop();
+        await o.cleanup?.();
+      }
+    },
   );
 }
 

@@ -15,6 +15,12 @@ export interface ConformanceOptions {
   readonly create: () => Driver | Promise<Driver>;
   /** Registers one test with the caller's runner (see {@linkcode TestFunction}). */
   readonly test: TestFunction;
+  /**
+   * Makes a fresh driver on the given clock, for the cases that move time (schedules catching up
+   * ticks the clock jumped over). A driver that cannot take a clock skips those cases with the
+   * reason.
+   */
+  readonly createWithClock?: (now: () => number) => Driver | Promise<Driver>;
   /** Removes what `create` made (streams, servers), after each test. */
   readonly cleanup?: () => void | Promise<void>;
   /** How long to wait for a delivery, ms. @default {5000} */

@@ -28,6 +28,7 @@ const storeWrites = [
 runDriverConformance({
   name: tcp ? "nats (tcp)" : "nats",
   create: () => testDriver(server, { prefix: freshPrefix() }, tcp),
+  createWithClock: (now) => testDriver(server, { prefix: freshPrefix(), now }, tcp),
   test,
   independentHandlers: true,
   noBatches: true,
