@@ -57,3 +57,43 @@ export function queryOf(client: SqlClient, what: string): Query {
       `instance, or a function (text, params) => rows, got ${client === null ? "null" : typeof client}`,
   );
 }
+
+/** Runs `fn` in one transaction on one connection, committing when it resolves. */
+export type InTransaction = <T>(fn: (query: Query) => Promise<T>) => Promise<T>;
+
+/**
+ * How to open a transaction with a client, when it can: postgres.js `sql.begin`, or a connection
+ * of a node-postgres pool between `BEGIN` and `COMMIT`. A single node-postgres client, PGlite (one
+ * connection for everything: an open transaction would hold up the application's writes), a
+ * transaction already open and a query function cannot.
+ *
+ * @param client the relay's client
+ * @returns the runner, or undefined
+ */
+export function transactionsOf(client: SqlClient): InTransaction | undefined {
+  // deno-lint-ignore no-explicit-any
+  const c = client as any;
+  if (typeof c.begin === "function" && typeof c.unsafe === "function") {
+    return (fn) => c.begin((tx: SqlClient) => fn(queryOf(tx, "a transaction")));
+  }
+  if (typeof c.connect === "function" && "idleCount" in c) {
+    return async (fn) => {
+      const conn = await c.connect();
+      let failed = false;
+      try {
+        await conn.query("BEGIN");
+        const result = await fn(queryOf(conn, "a pool connection"));
+        await conn.query("COMMIT");
+        return result;
+      } catch (error) {
+        failed = true;
+        await conn.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        // A connection that saw an error is closed rather than reused: it may be broken.
+        conn.release(failed ? true : undefined);
+      }
+    };
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { EdgebusError, type PublishItem } from "../../mod.ts";
-import type { Query, SqlClient } from "./client.ts";
+import { type Query, type SqlClient, transactionsOf } from "./client.ts";
 import { listen, type Listener } from "./listen.ts";
 import { itemOfRow, type OutboxRow } from "./rows.ts";
 
@@ -16,9 +16,16 @@ export interface RelayOptions {
   /** How often to look for rows when no notification came, ms (the fallback when LISTEN is lost or
    * the client cannot listen). @default {1000} */
   readonly pollInterval?: number;
-  /** How long a claimed row stays with its relay, ms: a relay that dies holding rows delays them
-   * this long, and then another relay sends them again (the bus drops the copy by id). Keep it well
-   * above the time a send takes. @default {30000} */
+  /** How a relay holds the rows it sends. `"transaction"`: locked (`FOR UPDATE SKIP LOCKED`) by a
+   * transaction kept open while they are sent, then deleted in it; a relay that dies releases them
+   * at once, one that hangs holds them until its connection drops. `"lease"`: marked taken for
+   * `lease` ms by one statement, with no transaction open during the send; a relay that dies delays
+   * its rows by the lease. PGlite, a single node-postgres `Client` and a query function lease.
+   * @default {"transaction" with postgres.js and node-postgres pools, else "lease"} */
+  readonly claim?: "transaction" | "lease";
+  /** With `claim: "lease"`, how long a claimed row stays with its relay, ms; then another relay
+   * sends it again (the bus drops the copy by id). Keep it well above the time a send takes.
+   * @default {30000} */
   readonly lease?: number;
   /** Keep sent rows this long, ms, before deleting them; 0 deletes them as soon as they are sent.
    * @default {0} */
@@ -89,6 +96,18 @@ export function startRelay(deps: RelayDeps, target: RelayTarget, options: RelayO
     );
   }
 
+  const transactions = transactionsOf(deps.client);
+  if (options.claim === "transaction" && !transactions) {
+    throw new EdgebusError(
+      "invalid_option",
+      `Cannot relay with claim: "transaction": this client cannot open a transaction of its own (use a pool or sql)`,
+    );
+  }
+  const inTransaction = options.claim === "lease" ? undefined : transactions;
+  const locked = `SELECT id, name, body::text AS body, round(extract(epoch FROM due) * 1000)::float8 AS due,
+  correlation_id AS "correlationId", origin FROM ${table}
+WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until <= now())
+ORDER BY created_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED`;
   const claim = `UPDATE ${table} SET locked_until = now() + $2::float8 * interval '1 millisecond'
 WHERE id IN (SELECT id FROM ${table} WHERE sent_at IS NULL AND (locked_until IS NULL OR locked_until <= now())
   ORDER BY created_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)
@@ -118,7 +137,7 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
     wake?.();
   };
 
-  async function send(rows: readonly OutboxRow[]): Promise<number> {
+  async function send(rows: readonly OutboxRow[], query: Query): Promise<number> {
     const at = now();
     try {
       await target.publishBatch(rows.map((row) => itemOfRow(row, at)));
@@ -126,27 +145,37 @@ WHERE id IN (SELECT json_array_elements_text($1::text::json))`;
       if (rows.length > 1 && aboutRows(error)) {
         // One bad row must not hold back the others: send them one by one.
         let sent = 0;
-        for (const row of rows) sent += await send([row]);
+        for (const row of rows) sent += await send([row], query);
         return sent;
       }
       onError(error);
       await query(failed, [ids(rows), String((error as Error)?.message ?? error).slice(0, 2000)]);
       return 0;
     }
-    // Should this fail (the database away), the rows' lease runs out and they are sent again: the
-    // bus keeps one event per id.
+    // Should this fail (the database away), the rows' lock or lease ends and they are sent again:
+    // the bus keeps one event per id.
     await query(done, [ids(rows)]);
     return rows.length;
   }
 
-  async function round(): Promise<{ claimed: number; sent: number }> {
+  async function claimAndSend(): Promise<{ claimed: number; sent: number }> {
+    if (inTransaction) {
+      return await inTransaction(async (q) => {
+        const rows = await q(locked, [batchSize]) as unknown as OutboxRow[];
+        return { claimed: rows.length, sent: rows.length ? await send(rows, q) : 0 };
+      });
+    }
     const rows = await query(claim, [batchSize, lease]) as unknown as OutboxRow[];
-    const sent = rows.length ? await send(rows) : 0;
+    return { claimed: rows.length, sent: rows.length ? await send(rows, query) : 0 };
+  }
+
+  async function round(): Promise<{ claimed: number; sent: number }> {
+    const { claimed, sent } = await claimAndSend();
     if (retention > 0 && now() - lastCleanup > 60_000) {
       lastCleanup = now();
       await query(cleanup, [retention]);
     }
-    return { claimed: rows.length, sent };
+    return { claimed, sent };
   }
 
   async function flush(): Promise<number> {

@@ -178,7 +178,7 @@ test("two relays at once send every row, and each row becomes one event", async 
   await bus.stop();
 });
 
-test("a relay that dies after sending and before deleting: the next one re-sends, the bus keeps one event", async () => {
+test("claim: lease: a relay that froze after sending is overtaken after its lease; the bus keeps one event", async () => {
   const { outbox, bus, runs, rows } = await setup();
   const id = await sql.begin((tx) => outbox.publish(tx, "user.joined", { n: 1 }));
   let sends = 0;
@@ -189,14 +189,14 @@ test("a relay that dies after sending and before deleting: the next one re-sends
       await bus.publishBatch(items);
       return await new Promise<string[]>(() => {});
     },
-  }, { lease: 500, pollInterval: 60_000 });
+  }, { claim: "lease", lease: 500, pollInterval: 60_000 });
   await eventually(() => runs.get(id) === 1);
   const second = outbox.relay({
     publishBatch(items) {
       sends++;
       return bus.publishBatch(items);
     },
-  }, { lease: 500, pollInterval: 50 });
+  }, { claim: "lease", lease: 500, pollInterval: 50 });
   await eventually(async () => (await rows()) === 0, 5_000);
   assert.equal(sends, 2);
   await sleep(100);
@@ -303,5 +303,40 @@ test("notify: false writes no NOTIFY; the relay finds the rows by polling", asyn
   assert.deepEqual(woken, []);
   await listener.unlisten();
   await relay.stop();
+  await bus.stop();
+});
+
+test("claim: transaction: a relay whose connection dies after sending releases its rows at once", async () => {
+  const { outbox, bus, runs, rows, table } = await setup();
+  const id = await sql.begin((tx) => outbox.publish(tx, "user.joined", { n: 2 }));
+  let sends = 0;
+  // The send lands on the bus, then the relay's connection is cut (as when its process is killed)
+  // and the relay never returns: its transaction is rolled back, the row unlocked and not deleted.
+  const dying = outbox.relay({
+    async publishBatch(items) {
+      sends++;
+      await bus.publishBatch(items);
+      await sql.unsafe(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE state LIKE 'idle in transaction%' AND query LIKE '%FROM ${table}%FOR UPDATE SKIP LOCKED%'`,
+      );
+      return await new Promise<string[]>(() => {});
+    },
+  }, { pollInterval: 60_000, onError: () => {} });
+  await eventually(() => runs.get(id) === 1);
+  const started = Date.now();
+  const second = outbox.relay({
+    publishBatch(items) {
+      sends++;
+      return bus.publishBatch(items);
+    },
+  }, { pollInterval: 50 });
+  await eventually(async () => (await rows()) === 0, 5_000);
+  assert.ok(Date.now() - started < 2_000, "no lease to wait for");
+  assert.equal(sends, 2);
+  await sleep(100);
+  assert.equal(runs.get(id), 1);
+  void dying;
+  await second.stop();
   await bus.stop();
 });
