@@ -310,20 +310,23 @@ test("claim: transaction: a relay whose connection dies after sending releases i
   const { outbox, bus, runs, rows, table } = await setup();
   const id = await sql.begin((tx) => outbox.publish(tx, "user.joined", { n: 2 }));
   let sends = 0;
+  let cut = 0;
   // The send lands on the bus, then the relay's connection is cut (as when its process is killed)
   // and the relay never returns: its transaction is rolled back, the row unlocked and not deleted.
   const dying = outbox.relay({
     async publishBatch(items) {
       sends++;
       await bus.publishBatch(items);
-      await sql.unsafe(
+      const killed = await sql.unsafe(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE state LIKE 'idle in transaction%' AND query LIKE '%FROM ${table}%FOR UPDATE SKIP LOCKED%'`,
       );
+      cut = killed.length;
       return await new Promise<string[]>(() => {});
     },
   }, { pollInterval: 60_000, onError: () => {} });
-  await eventually(() => runs.get(id) === 1);
+  await eventually(() => runs.get(id) === 1 && cut > 0); // the cut is done before another relay starts
+  assert.equal(cut, 1);
   const started = Date.now();
   const second = outbox.relay({
     publishBatch(items) {
