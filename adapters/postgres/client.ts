@@ -74,7 +74,17 @@ export function transactionsOf(client: SqlClient): InTransaction | undefined {
   // deno-lint-ignore no-explicit-any
   const c = client as any;
   if (typeof c.begin === "function" && typeof c.unsafe === "function") {
-    return (fn) => c.begin((tx: SqlClient) => fn(queryOf(tx, "a transaction")));
+    return async <T>(fn: (query: Query) => Promise<T>): Promise<T> => {
+      let inner: Promise<T> | undefined;
+      try {
+        return await c.begin((tx: SqlClient) => (inner = fn(queryOf(tx, "a transaction"))));
+      } catch (error) {
+        // postgres.js rejects as soon as the connection fails, even while `fn` still runs (a send
+        // in flight): wait for it, so that a relay never sends the same rows twice at once.
+        await inner?.catch(() => {});
+        throw error;
+      }
+    };
   }
   if (typeof c.connect === "function" && "idleCount" in c) {
     return async (fn) => {

@@ -327,6 +327,10 @@ test("claim: transaction: a relay whose connection dies after sending releases i
   }, { pollInterval: 60_000, onError: () => {} });
   await eventually(() => runs.get(id) === 1 && cut > 0); // the cut is done before another relay starts
   assert.equal(cut, 1);
+  // The dying relay sees its connection fail while its send still hangs: it must not start another
+  // round (and send the row again) meanwhile.
+  await sleep(500);
+  assert.equal(sends, 1);
   const started = Date.now();
   const second = outbox.relay({
     publishBatch(items) {
