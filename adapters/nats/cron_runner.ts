@@ -7,6 +7,7 @@ import {
   type ScheduleStore,
 } from "../../driver/mod.ts";
 import { type CronNames, idOfSubject, scheduleOf } from "./cron.ts";
+import { atMost } from "./connect.ts";
 import type { WithJs } from "./store.ts";
 
 /** Options of {@linkcode cronRunner}. */
@@ -29,6 +30,8 @@ export interface CronRunner {
 }
 
 const RETRY_MS = 1_000;
+/** ms a read of the schedules' stream may take before it is given up and tried again next round. */
+const READ_TIMEOUT = 1_000;
 /**
  * Ticks are published this many ms ahead, due at their time: events due within the driver's
  * direct lead (3 s) go straight to their stream, where consumers hold them until due, so ten
@@ -100,13 +103,20 @@ export function cronRunner(options: CronRunnerOptions): CronRunner {
   }
 
   async function watch(): Promise<void> {
+    // Each read waits at most READ_TIMEOUT: an unanswered request (seen now and then on a server
+    // just started, and on a cluster's dying node) would otherwise hold firing for nats.js's 5 s,
+    // where giving up lets the next round try again at once.
     cursor = await js(async (_, jsm) => {
-      const msg = await jsm.direct.getMessage(cron.stream, { last_by_subj: cron.cursor });
+      const msg = await atMost(jsm.direct.getMessage(cron.stream, { last_by_subj: cron.cursor }), READ_TIMEOUT);
       return msg?.json<{ at: number }>().at ?? -Infinity;
     });
-    const first = await js((_, jsm) => jsm.direct.getMessage(cron.stream, { next_by_subj: cron.all, seq: 0 }));
+    const first = await js((_, jsm) =>
+      atMost(jsm.direct.getMessage(cron.stream, { next_by_subj: cron.all, seq: 0 }), READ_TIMEOUT)
+    );
     if (!first) loaded = true;
-    const consumer = await js((client) => client.consumers.get(cron.stream, { filter_subjects: cron.all }));
+    const consumer = await js((client) =>
+      atMost(client.consumers.get(cron.stream, { filter_subjects: cron.all }), READ_TIMEOUT)
+    );
     watcher = await consumer.consume({
       max_messages: 1_000,
       callback: (msg) => {
