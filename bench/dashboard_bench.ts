@@ -21,7 +21,7 @@ import { createBus, NonRetriableError } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
 import { dashboard } from "../adapters/hono/mod.ts";
 import { startNatsServer } from "../test/nats/server.ts";
-import { freePort } from "../test/browser/targets.ts";
+import { freePort } from "../test/lib/ports.ts";
 import { row, runtime } from "./lib.ts";
 import { reach } from "./nats_common.ts";
 import { TOKEN } from "./dashboard_fill.ts";

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { wsconnect } from "@nats-io/nats-core";
-import { accepts, findBinary, freePort } from "./server.ts";
+import { accepts, freePort } from "../lib/ports.ts";
+import { findBinary } from "./server.ts";
 
 /** One node of a running cluster. */
 export interface ClusterNode {

@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { accepts, freePort } from "../lib/ports.ts";
 
 /** A running server and how to reach it. */
 export interface NatsServer {
@@ -25,30 +25,6 @@ export interface NatsServer {
   signal(name: "SIGKILL" | "SIGSTOP" | "SIGCONT"): boolean;
   /** Stops the process and removes its store. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts connections on a loopback port. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** The nats-server binary: NATS_SERVER, or found on the usual paths. */
