@@ -70,6 +70,7 @@ export type {
 export { MAX_PUBLISHED } from "../src/driver.ts";
 export { cutBody, cutPage } from "../src/body_cut.ts";
 export { createEnvelope, type Draft, envelopeJson, envelopeOf, initialRecord, readEnvelope } from "../src/envelope.ts";
+export { publishItem } from "../src/publishing.ts";
 export {
   decodeCursor,
   DEFAULT_LIST_LIMIT,

@@ -26,7 +26,22 @@ export interface Publishing {
   publisherFor(parent?: Event): Publisher;
 }
 
-function publishArgs(name: string, args: unknown[]): PublishItem {
+/**
+ * The publish arguments after the name, `(body)` or `(options, body)`, as one item: how
+ * `bus.publish` reads them, for anything that takes the same arguments (the outboxes).
+ *
+ * @param name the event name
+ * @param args the rest
+ * @returns the item
+ * @throws {EdgebusError} code `invalid_option` when the options are not an object
+ *
+ * @example
+ * ```ts
+ * import { publishItem } from "@edgebus/edgebus/driver";
+ * console.log(publishItem("user.joined", [{ after: "1 day" }, { id: 7 }])); // { after: "1 day", name: "user.joined", body: { id: 7 } }
+ * ```
+ */
+export function publishItem(name: string, args: readonly unknown[]): PublishItem {
   if (args.length >= 2) {
     const options = args[0];
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
@@ -123,7 +138,7 @@ export function createPublishing(deps: PublishingDeps): Publishing {
     return {
       publish(name: string, ...args: unknown[]): Promise<string> {
         try {
-          const item = publishArgs(name, args);
+          const item = publishItem(name, args);
           const draft: Draft = parent
             ? { ...item, causationId: parent.id, correlationId: item.correlationId ?? parent.correlationId }
             : item;

@@ -1,7 +1,7 @@
 import { EdgebusError, type PublishItem, type PublishOptions } from "../../mod.ts";
-import { idGenerator } from "../../driver/mod.ts";
+import { idGenerator, publishItem } from "../../driver/mod.ts";
 // The outbox rows and their checks are shared with the Postgres outbox; that file imports no library.
-import { itemOf, itemOfRow, type OutboxRow, rowsOf } from "../postgres/rows.ts";
+import { itemOfRow, type OutboxRow, rowsOf } from "../postgres/rows.ts";
 import type { DurableObjectStateLike } from "./platform.ts";
 
 /** Where a Durable Object outbox sends its rows: a bus (`createBus({ driver: cloudflareDriver() })`). */
@@ -193,7 +193,7 @@ export function durableOutbox(ctx: DurableObjectStateLike, options: DurableOutbo
 
   return {
     publish(name: string, ...args: unknown[]): string {
-      return insert(rowsOf([itemOf(name, args)], now(), newId))[0];
+      return insert(rowsOf([publishItem(name, args)], now(), newId))[0];
     },
     publishBatch(items) {
       return insert(rowsOf(items, now(), newId));

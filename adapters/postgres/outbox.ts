@@ -1,8 +1,8 @@
 import { EdgebusError, type PublishItem, type PublishOptions } from "../../mod.ts";
-import { idGenerator } from "../../driver/mod.ts";
+import { idGenerator, publishItem } from "../../driver/mod.ts";
 import { queryOf, type SqlClient } from "./client.ts";
 import { type Relay, type RelayOptions, type RelayTarget, startRelay } from "./relay.ts";
-import { itemOf, type OutboxRow, rowsOf } from "./rows.ts";
+import { type OutboxRow, rowsOf } from "./rows.ts";
 import { bareName, checkTable, DEFAULT_TABLE, outboxSchema } from "./schema.ts";
 
 /** Options of {@linkcode postgresOutbox}. */
@@ -152,7 +152,7 @@ ON CONFLICT (id) DO NOTHING`;
     table,
     publish(tx: SqlClient, name: string, ...args: unknown[]): Promise<string> {
       try {
-        const rows = rowsOf([itemOf(name, args)], now(), newId);
+        const rows = rowsOf([publishItem(name, args)], now(), newId);
         return write(tx, rows).then((written) => written[0]);
       } catch (error) {
         return Promise.reject(error);

@@ -1,4 +1,4 @@
-import { EdgebusError, type PublishItem, type PublishOptions } from "../../mod.ts";
+import { EdgebusError, type PublishItem } from "../../mod.ts";
 import { createEnvelope } from "../../driver/mod.ts";
 
 /** An outbox row as the relay reads it. */
@@ -15,28 +15,6 @@ export interface OutboxRow {
   readonly correlationId: string | null;
   /** The origin, when the publisher gave one. */
   readonly origin: string | null;
-}
-
-/**
- * The publish arguments after the name: `(body)` or `(options, body)`, as `bus.publish` takes them.
- *
- * @param name the event name
- * @param args the rest
- * @returns the item
- * @throws {EdgebusError} code `invalid_option` when the options are not an object
- */
-export function itemOf(name: string, args: readonly unknown[]): PublishItem {
-  if (args.length >= 2) {
-    const options = args[0];
-    if (typeof options !== "object" || options === null || Array.isArray(options)) {
-      throw new EdgebusError(
-        "invalid_option",
-        `Cannot publish "${name}": with three arguments the second must be the options object`,
-      );
-    }
-    return { ...(options as PublishOptions), name, body: args[1] };
-  }
-  return { name, body: args[0] };
 }
 
 /**
