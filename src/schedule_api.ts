@@ -2,6 +2,7 @@ import type { Driver, Page, ScheduleStore } from "./driver.ts";
 import { createEnvelope } from "./envelope.ts";
 import { EdgebusError } from "./errors.ts";
 import type { Json } from "./json.ts";
+import type { Bus } from "./types.ts";
 import { assertQuery } from "./query.ts";
 import { AHEAD_LIMIT } from "./schedule_fire.ts";
 import type { CronCache } from "./schedule_plan.ts";
@@ -49,19 +50,8 @@ export interface ScheduleDeps {
   readonly cancel: (id: string) => Promise<boolean>;
 }
 
-/** `bus.schedule` and `bus.schedules`. */
-export interface ScheduleApi {
-  /** Declares a schedule. */
-  schedule(
-    id: string,
-    cron: string,
-    name: string,
-    body?: unknown,
-    options?: ScheduleOptions,
-  ): Promise<ScheduleDeclared>;
-  /** The schedules. */
-  schedules: Schedules;
-}
+/** `bus.schedule` and `bus.schedules`, as the bus has them. */
+export type ScheduleApi = Pick<Bus, "schedule" | "schedules">;
 
 /**
  * Makes the bus's schedule calls: everything is checked when a schedule is declared (id,

@@ -186,7 +186,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     // A handler this process added just before publishing takes the event: its consumer first.
     return pendingAdds.then(() =>
       js(async (client, jsm) => {
-        if (envelopes.some((e) => e.correlationId !== e.id && e.causationId === undefined)) {
+        if (envelopes.some(linkedExplicitly)) {
           await linkExplicit(client, jsm, names, envelopes);
         }
         return await publishAll(client, jsm, names, envelopes, timing(), data);
@@ -266,6 +266,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   };
 }
 
+/** An event given a correlation id not its own, and no parent: only its root's outcome can find it. */
+const linkedExplicitly = (e: Envelope): boolean => e.correlationId !== e.id && e.causationId === undefined;
+
 /**
  * Links each event published with an explicit `correlationId` (not its own id) and no parent to
  * the outcome of that id, before the event is written, so that the chain's walk finds it (a
@@ -279,7 +282,7 @@ async function linkExplicit(
   names: Names,
   envelopes: readonly Envelope[],
 ): Promise<void> {
-  const explicit = envelopes.filter((e) => e.correlationId !== e.id && e.causationId === undefined);
+  const explicit = envelopes.filter(linkedExplicitly);
   await Promise.all(
     explicit.map((e) =>
       updateOutcome(
