@@ -31,7 +31,7 @@ async function rawRun(servers: string, connect: ConnectFn): Promise<Run> {
   let done = 0;
   let finish: () => void = () => {};
   const all = new Promise<void>((r) => (finish = r));
-  const messages = await (await js.consumers.get("RAWE2E", "w")).consume({ max_messages: 64 });
+  const messages = await (await js.consumers.get("RAWE2E", "w")).consume({ max_messages: 256 });
   (async () => {
     for await (const m of messages) {
       const i = Number(m.headers?.get("i") ?? m.string().slice(0, 8));

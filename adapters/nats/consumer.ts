@@ -60,6 +60,13 @@ function slots(size: number) {
 const NONE: Versioned = { value: undefined, seq: 0 };
 const encoder = new TextEncoder();
 
+/** The process's handler slots. */
+interface Gate {
+  /** Waits for a free slot; false (and no slot taken) when the process began stopping meanwhile. */
+  enter(): Promise<boolean>;
+  leave(): void;
+}
+
 /** One handler's consumer on one stream, ready to handle messages. */
 interface Lane {
   readonly spec: ConsumerSpec;
@@ -80,7 +87,8 @@ function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number,
 /**
  * Handles one message for one handler: holds back early arrivals with a delayed nak, reads the
  * event's outcome, runs the handler while telling the server it is still working, then saves its result:
- * a retry soon is a delayed nak, a later one a message on the handler's retry subject.
+ * a retry soon is a delayed nak, a later one a message on the handler's retry subject. Only the
+ * handler's run takes one of the process's `handlers` slots, not the reads and writes around it.
  */
 async function handle(
   msg: JsMsg,
@@ -88,6 +96,7 @@ async function handle(
   deps: ConsumeDeps,
   js: JetStreamClient,
   jsm: JetStreamManager,
+  handlers: Gate,
 ) {
   const { names, now, lead } = deps;
   const envelope = readEnvelope(msg.string());
@@ -118,7 +127,13 @@ async function handle(
   const previous = known.value?.handlers[key];
   if (!shouldRun(lane, previous, now(), lead)) return msg.ack();
   const attempt = (previous?.attempts ?? 0) + 1;
-  const result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+  if (!(await handlers.enter())) return msg.nak(); // stopping: another process runs it
+  let result: HandlerResult;
+  try {
+    result = await deps.runner.run({ ...envelope, attempt }, deps.ids.get(key)!, previous);
+  } finally {
+    handlers.leave();
+  }
   await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
 }
 
@@ -176,6 +191,9 @@ async function persist<T>(write: () => Promise<T>, tries = 10): Promise<T> {
   }
 }
 
+/** How many messages a process holds at once for `concurrency` handlers. */
+const holding = (concurrency: number): number => concurrency * 4;
+
 /** Pull settings: a pull lasts 2 s and the server beats every 1 s while it waits, so a dead leader is noticed in about 2 s. */
 const PULL = { expires: 2_000, idle_heartbeat: 1_000 } as const;
 /** ms between tries to reopen a lane whose consumer has no leader. */
@@ -215,7 +233,22 @@ export async function startConsumers(
   specs: readonly ConsumerSpec[],
   deps: ConsumeDeps,
 ): Promise<Consumption> {
-  const limit = slots(deps.concurrency);
+  let stopping = false;
+  // At most `concurrency` handlers run at once. A process holds more messages than that (being
+  // read, waiting for a handler slot, or being saved): each waits on a round trip before and after
+  // its handler, and a process that held only `concurrency` would spend its slots waiting on the
+  // network. The bound leaves the rest of a backlog to other processes.
+  const runs = slots(deps.concurrency);
+  const handlers: Gate = {
+    enter: async () => {
+      await runs.take();
+      if (!stopping) return true;
+      runs.give();
+      return false;
+    },
+    leave: runs.give,
+  };
+  const held = slots(holding(deps.concurrency));
   const running = new Set<Promise<void>>();
   // Every message this process holds, from its arrival (it may wait for a free slot) until it is
   // acked or given back: the server is told each is in work, so none is sent to another process
@@ -224,7 +257,6 @@ export async function startConsumers(
   const heartbeat = setInterval(() => {
     for (const msg of alive) msg.working();
   }, Math.max(100, Math.floor(deps.ackWait / 3)));
-  let stopping = false;
   const streams = new Set<ConsumerMessages>();
   const loops: Promise<void>[] = [];
 
@@ -236,19 +268,19 @@ export async function startConsumers(
         continue;
       }
       alive.add(msg);
-      await limit.take();
+      await held.take();
       if (stopping) {
-        limit.give();
+        held.give();
         alive.delete(msg);
         msg.nak();
         continue;
       }
-      const job = handle(msg, lane, deps, js, jsm).catch(() => {
+      const job = handle(msg, lane, deps, js, jsm, handlers).catch(() => {
         // NATS failed mid-way: let the message come back a little later.
         msg.nak(1_000);
       }).finally(() => {
         alive.delete(msg);
-        limit.give();
+        held.give();
         running.delete(job);
       });
       running.add(job);
@@ -260,7 +292,11 @@ export async function startConsumers(
     const consumer = await (within === undefined ? get : atMost(get, within));
     // Bound to the consumer this driver made: nats.js then re-pulls at once when heartbeats stop,
     // instead of checking the consumer with a wait of `expires` between tries.
-    const messages = await consumer.consume({ ...PULL, max_messages: Math.min(deps.concurrency, 256), bind: true });
+    const messages = await consumer.consume({
+      ...PULL,
+      max_messages: Math.min(holding(deps.concurrency), 256),
+      bind: true,
+    });
     streams.add(messages);
     return messages;
   };

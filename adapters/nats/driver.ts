@@ -71,7 +71,11 @@ export interface NatsDriverOptions {
   readonly eventsMaxAge?: number;
   /** ms before an unacknowledged event is redelivered; running handlers extend it. @default {30000} */
   readonly ackWait?: number;
-  /** Events handled at once by this process. @default {64} */
+  /**
+   * Handlers run at once by this process. The reads and writes around a run do not take a slot:
+   * the process holds up to four times as many events (pulled, read, waiting, or being saved).
+   * @default {64}
+   */
   readonly concurrency?: number;
   /** ms to wait for JetStream to acknowledge a publish, and for the first connection. @default {5000} */
   readonly timeout?: number;

@@ -173,6 +173,36 @@ describe("nats", () => {
     await stopAll(a, b, api);
   });
 
+  test("concurrency bounds handlers running, and a process holds only a few times that many events", async () => {
+    const prefix = freshPrefix();
+    let running = 0;
+    let most = 0;
+    const by = { a: 0, b: 0 };
+    const make = (who: "a" | "b") => {
+      const bus = createBus({ driver: testDriver(server, { prefix, concurrency: 2 }) });
+      bus.on("job.slow", { id: "slow" }, async () => {
+        most = Math.max(most, ++running);
+        await sleep(40);
+        running--;
+        by[who]++;
+      });
+      return bus;
+    };
+    const [a, b] = [make("a"), make("b")];
+    await a.start();
+    const ids = await a.publishBatch(Array.from({ length: 40 }, (_, i) => ({ name: "job.slow", body: { i } })));
+    // b starts once a is busy: what a did not take is left for b.
+    await eventually(() => by.a > 0);
+    await b.start();
+    await eventually(async () => (await Promise.all(ids.map((id) => a.get(id)))).every((r) => r?.status === "done"));
+    assert.equal(by.a + by.b, 40, "a run was lost or doubled");
+    // Two processes of two slots each: never more than four at once, and b, started late, took a
+    // fair share (a process that pulled every waiting event would have left it idle).
+    assert.ok(most <= 4, `${most} handlers ran at once`);
+    assert.ok(by.a >= 8 && by.b >= 8, `the work was not shared: ${JSON.stringify(by)}`);
+    await stopAll(a, b);
+  });
+
   test("two services each get every event under their own group, in one record", async () => {
     const prefix = freshPrefix();
     const got: Record<string, string[]> = { billing: [], email: [] };
