@@ -87,7 +87,7 @@ async function e2eRuns(): Promise<{ raw: number; bus: number }> {
   let done = 0;
   let finish: () => void = () => {};
   const all = new Promise<void>((r) => (finish = r));
-  const messages = await (await js.consumers.get("RAWE2E", "w")).consume({ max_messages: 64 });
+  const messages = await (await js.consumers.get("RAWE2E", "w")).consume({ max_messages: 256 });
   (async () => {
     for await (const m of messages) {
       m.ack();
