@@ -5,7 +5,7 @@
  *
  *   EDGEBUS_TOKEN=change-me-0123456789 bun examples/bun.ts
  *   curl -X POST -H 'Authorization: Bearer change-me-0123456789' -H 'Content-Type: application/json' \
- *     -d '{"user_id":"2b6m"}' 'http://127.0.0.1:8787/events/user.joined?after=5%20seconds'
+ *     -d '{"user_id":"2b6m"}' 'http://127.0.0.1:8787/publish/user.joined?after=5%20seconds'
  */
 import process from "node:process";
 import { createBus } from "../mod.ts";

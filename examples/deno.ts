@@ -4,7 +4,7 @@
  *
  *   EDGEBUS_TOKEN=change-me-0123456789 deno run -A examples/deno.ts
  *   curl -X POST -H 'Authorization: Bearer change-me-0123456789' -H 'Content-Type: application/json' \
- *     -d '{"user_id":"2b6m"}' 'http://127.0.0.1:8787/events/user.joined?after=5%20seconds'
+ *     -d '{"user_id":"2b6m"}' 'http://127.0.0.1:8787/publish/user.joined?after=5%20seconds'
  *
  * Deno's WebSocket client is slow with many messages in flight; `NATS_TRANSPORT=tcp` connects
  * over TCP (`@nats-io/transport-node`, NATS_URL then `127.0.0.1:4222`).

@@ -13,7 +13,7 @@
  * then, in another shell:
  *
  *   curl -X POST -H 'Authorization: Bearer dev-token-0123456789' -H 'Content-Type: application/json' \
- *     -d '{"user_id":"2b6m","email":"ada@example.com"}' http://127.0.0.1:8787/events/user.joined
+ *     -d '{"user_id":"2b6m","email":"ada@example.com"}' http://127.0.0.1:8787/publish/user.joined
  *   curl -H 'Authorization: Bearer dev-token-0123456789' http://127.0.0.1:8787/events/<id>
  *
  * or open http://127.0.0.1:8787/ui and sign in with `dev-token-0123456789`.

@@ -4,7 +4,7 @@ import { assertId, type Bus } from "../../mod.ts";
 import { parseJson } from "./body.ts";
 import type { RouterEnv } from "./guard.ts";
 import { HttpError } from "./http_error.ts";
-import { batchItems, httpAfter, listQuery, queryOrHeader } from "./input.ts";
+import { batchItems, HTTP_ORIGIN, httpAfter, listQuery, queryOrHeader } from "./input.ts";
 import type { routeDocs } from "./openapi.ts";
 
 /** The middleware each protected route runs first, with or without a body. */
@@ -33,11 +33,13 @@ export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs
   const publish = async (c: Context<RouterEnv>) => {
     const after = httpAfter(queryOrHeader(c, "after", "Edgebus-After"));
     const key = queryOrHeader(c, "id", "Idempotency-Key");
+    const correlationId = queryOrHeader(c, "correlationId", "Edgebus-Correlation-Id");
     const body = parseJson(c.get("rawBody"));
     const options = {
-      origin: "http",
+      origin: queryOrHeader(c, "origin", "Edgebus-Origin") ?? HTTP_ORIGIN,
       ...(after === undefined ? {} : { after }),
       ...(key === undefined ? {} : { id: key }),
+      ...(correlationId === undefined ? {} : { correlationId }),
     };
     const id = await bus.publish(c.req.param("name")!, options, body);
     return c.json({ id }, 202, { "Edgebus-Event-Id": id });

@@ -5,6 +5,9 @@ import { HttpError } from "./http_error.ts";
 /** The most events one batch publish may hold. */
 export const MAX_BATCH = 100;
 
+/** The origin of an event published over HTTP that names none of its own. */
+export const HTTP_ORIGIN = "http";
+
 /**
  * One option given as a query parameter or a header (at most once, and the same in both). An
  * empty value counts as absent, as it does for every parameter of the router.
@@ -91,11 +94,12 @@ export function listQuery(c: Context): ListQuery {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as ListQuery;
 }
 
-const ITEM_KEYS = new Set(["name", "body", "after", "id"]);
+const ITEM_KEYS = new Set(["name", "body", "after", "id", "correlationId", "origin"]);
+const ITEM_FIELDS = "name, body, after?, id?, correlationId?, origin?";
 
 function batchItem(value: unknown, i: number): PublishItem {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpError(400, "invalid_batch", `events[${i}] is not an object of { name, body, after?, id? }`);
+    throw new HttpError(400, "invalid_batch", `events[${i}] is not an object of { ${ITEM_FIELDS} }`);
   }
   const item = value as Record<string, unknown>;
   const unknown = Object.keys(item).find((key) => !ITEM_KEYS.has(key));
@@ -103,7 +107,7 @@ function batchItem(value: unknown, i: number): PublishItem {
     throw new HttpError(
       400,
       "invalid_batch",
-      `events[${i}] has an unknown field ${JSON.stringify(unknown)} (expected name, body, after, id)`,
+      `events[${i}] has an unknown field ${JSON.stringify(unknown)} (expected ${ITEM_FIELDS})`,
     );
   }
   if (typeof item.name !== "string") throw new EdgebusError("invalid_name", `events[${i}].name must be a string`);
@@ -113,22 +117,30 @@ function batchItem(value: unknown, i: number): PublishItem {
   if (item.after != null && typeof item.after !== "string" && typeof item.after !== "number") {
     throw new EdgebusError("invalid_delay", `events[${i}].after must be a number of ms or a string`);
   }
+  if (item.correlationId != null && typeof item.correlationId !== "string") {
+    throw new EdgebusError("invalid_id", `events[${i}].correlationId must be a string`);
+  }
+  if (item.origin != null && typeof item.origin !== "string") {
+    throw new EdgebusError("invalid_option", `events[${i}].origin must be a string`);
+  }
   return {
     name: item.name,
     body: item.body,
     after: (item.after ?? undefined) as number | string | undefined,
     id: (item.id ?? undefined) as string | undefined,
+    correlationId: (item.correlationId ?? undefined) as string | undefined,
+    origin: (item.origin ?? HTTP_ORIGIN) as string,
   };
 }
 
 /**
- * Checks the body of a batch publish: an array of 1 to 100 `{ name, body, after?, id? }`, ids
- * all different.
+ * Checks the body of a batch publish: an array of 1 to 100
+ * `{ name, body, after?, id?, correlationId?, origin? }`, ids all different.
  *
  * @param body the parsed JSON body
- * @returns the items, marked as coming from HTTP
+ * @returns the items; those without an origin are marked as coming from HTTP
  * @throws {HttpError} 400 `invalid_batch` (also for an id given twice); {EdgebusError} for a
- * mistyped name, id or after
+ * mistyped name, id, after, correlation id or origin
  *
  * @example
  * ```ts
@@ -138,12 +150,12 @@ function batchItem(value: unknown, i: number): PublishItem {
  */
 export function batchItems(body: unknown): PublishItem[] {
   if (!Array.isArray(body)) {
-    throw new HttpError(400, "invalid_batch", "Expected a JSON array of { name, body, after?, id? }");
+    throw new HttpError(400, "invalid_batch", `Expected a JSON array of { ${ITEM_FIELDS} }`);
   }
   if (body.length === 0 || body.length > MAX_BATCH) {
     throw new HttpError(400, "invalid_batch", `A batch holds 1 to ${MAX_BATCH} events (got ${body.length})`);
   }
-  const items = body.map((value, i) => ({ ...batchItem(value, i), origin: "http" }));
+  const items = body.map(batchItem);
   // A repeated id would be stored once and answered twice: refuse the batch instead.
   const firstWith = new Map<string, number>();
   items.forEach((item, i) => {

@@ -2,7 +2,7 @@ import type { DescribeRouteOptions } from "hono-openapi";
 import { MAX_NAME_LENGTH } from "../../mod.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
 import { MAX_BATCH } from "./input.ts";
-import { AFTER_HTTP_PATTERN, ID_PATTERN, NAME_FILTER_PATTERN, NAME_PATTERN } from "./patterns.ts";
+import { AFTER_HTTP_PATTERN, ID_PATTERN, NAME_FILTER_PATTERN, NAME_PATTERN, ORIGIN_PATTERN } from "./patterns.ts";
 
 type Operation = DescribeRouteOptions;
 type Parameter = NonNullable<Operation["parameters"]>[number];
@@ -127,12 +127,13 @@ export function routeDocs(security: Security): Record<string, Operation> {
   });
   const ingest = [400, 413, 415, 429, 503];
   const idText = { type: "string" as const, pattern: ID_PATTERN };
+  const originText = { type: "string" as const, pattern: ORIGIN_PATTERN };
   return {
     publish: guarded({
       summary: "Publish an event",
       description:
         "Also served at `POST /events/{name}` (the path of earlier releases, kept working; not listed here because OpenAPI 3.1 allows one parameter name per templated path, and `/events/{id}` names the record). " +
-        "Give `after` and `id` in the query or in the headers, not both unless they agree. A reused id is the same event: the later publish answers 202 with the id and stores nothing, whatever its name or body.",
+        "Give `after`, `id`, `correlationId` and `origin` in the query or in the headers, not both unless they agree. A reused id is the same event: the later publish answers 202 with the id and stores nothing, whatever its name or body.",
       tags: ["events"],
       parameters: [
         {
@@ -144,8 +145,28 @@ export function routeDocs(security: Security): Record<string, Operation> {
         },
         { name: "after", in: "query", description: EMPTY, schema: afterSchema },
         { name: "id", in: "query", description: `Idempotency key. ${EMPTY}`, schema: idText },
+        {
+          name: "correlationId",
+          in: "query",
+          description:
+            `Ties the event to a chain (another service's event id, say); by default the event's own id. ${EMPTY}`,
+          schema: idText,
+        },
+        {
+          name: "origin",
+          in: "query",
+          description: `Where the event came from, kept in its record; by default \`http\`. ${EMPTY}`,
+          schema: originText,
+        },
         { name: "Edgebus-After", in: "header", description: `As \`after\`. ${EMPTY}`, schema: afterSchema },
         { name: "Idempotency-Key", in: "header", description: `As \`id\`. ${EMPTY}`, schema: idText },
+        {
+          name: "Edgebus-Correlation-Id",
+          in: "header",
+          description: `As \`correlationId\`. ${EMPTY}`,
+          schema: idText,
+        },
+        { name: "Edgebus-Origin", in: "header", description: `As \`origin\`. ${EMPTY}`, schema: originText },
       ],
       requestBody: {
         required: true,

@@ -1,7 +1,7 @@
 import type { GenerateSpecOptions } from "hono-openapi";
 import { EVENT_STATUSES } from "../../driver/mod.ts";
 import { MAX_BATCH } from "./input.ts";
-import { AFTER_TEXT_PATTERN, ID_PATTERN, NAME_PATTERN } from "./patterns.ts";
+import { AFTER_TEXT_PATTERN, ID_PATTERN, NAME_PATTERN, ORIGIN_PATTERN } from "./patterns.ts";
 import { MAX_NAME_LENGTH } from "../../mod.ts";
 
 const str = { type: "string" };
@@ -46,6 +46,16 @@ const SCHEMAS: Record<string, object> = {
           anyOf: [{ type: "number", exclusiveMinimum: 0 }, { type: "string", pattern: AFTER_TEXT_PATTERN }],
         },
         id: { type: "string", pattern: ID_PATTERN, description: "Ids differ within a batch" },
+        correlationId: {
+          type: "string",
+          pattern: ID_PATTERN,
+          description: "Ties the event to a chain; by default the event's own id",
+        },
+        origin: {
+          type: "string",
+          pattern: ORIGIN_PATTERN,
+          description: "Where the event came from; by default `http`",
+        },
       },
     },
   },

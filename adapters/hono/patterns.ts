@@ -7,6 +7,9 @@
 /** An event id or idempotency key. */
 export const ID_PATTERN = "^[A-Za-z0-9_.:-]{1,256}$";
 
+/** An event's origin: 1 to 256 printable ASCII characters. */
+export const ORIGIN_PATTERN = "^[ -~]{1,256}$";
+
 /** An event name: tokens split by single dots (its length, at most 256, is a `maxLength`). */
 export const NAME_PATTERN = "^[A-Za-z0-9_:-]+(?:\\.[A-Za-z0-9_:-]+)*$";
 

@@ -42,7 +42,7 @@ function checks(options: RouterOptions): GuardChecks {
  *
  * const bus = createBus();
  * const app = router(bus, { tokens: ["tok_0123456789abcdef"] });
- * const response = await app.request("/events/user.joined", {
+ * const response = await app.request("/publish/user.joined", {
  *   method: "POST",
  *   headers: { "Authorization": "Bearer tok_0123456789abcdef", "Content-Type": "application/json" },
  *   body: JSON.stringify({ user_id: "2b6m" }),

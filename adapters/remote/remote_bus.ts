@@ -20,7 +20,7 @@ export interface RemoteBusOptions {
 export interface RemoteBus {
   /** Publishes now; resolves to the event id. */
   publish(name: string, body?: unknown): Promise<string>;
-  /** Publishes with options (`after`, `id`; `correlationId` and `origin` do not cross HTTP). */
+  /** Publishes with options (`after`, `id`, `correlationId`, `origin`: `http` when not given). */
   publish(name: string, options: PublishOptions, body: unknown): Promise<string>;
   /** Publishes 1 to 100 events, all or none; resolves to their ids in order. */
   publishBatch(items: readonly PublishItem[]): Promise<string[]>;
@@ -144,19 +144,23 @@ export function remoteBus(url: string, options: RemoteBusOptions = {}): RemoteBu
       const after = httpAfter(opts.after);
       if (after !== undefined) query.set("after", after);
       if (opts.id !== undefined) query.set("id", opts.id);
+      if (opts.correlationId !== undefined) query.set("correlationId", opts.correlationId);
+      if (opts.origin !== undefined) query.set("origin", opts.origin);
       const qs = query.size ? `?${query}` : "";
-      const answer = await call<{ id: string }>("POST", `events/${encodeURIComponent(name)}${qs}`, body ?? null);
+      const answer = await call<{ id: string }>("POST", `publish/${encodeURIComponent(name)}${qs}`, body ?? null);
       return answer.id;
     },
     async publishBatch(items) {
       if (!Array.isArray(items) || items.length === 0 || items.length > 100) {
         throw new EdgebusError("invalid_option", `Cannot publish a batch of ${items?.length}: send 1 to 100 events`);
       }
-      const events = items.map(({ name, body, after, id }) => ({
+      const events = items.map(({ name, body, after, id, correlationId, origin }) => ({
         name,
         body: body ?? null,
         after: typeof after === "number" ? after : httpAfter(after),
         id,
+        correlationId,
+        origin,
       }));
       return (await call<{ ids: string[] }>("POST", "events", events)).ids;
     },

@@ -81,6 +81,17 @@ describe("hono router: the OpenAPI document holds to the server", () => {
       }),
       { numRuns: 300 },
     );
+    const [chain, origin] = [param(op, "correlationId"), param(op, "origin")];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("correlationId", "origin"), nearly("ab.Z9_:-~ é!", 20), async (key, value) => {
+        if (value === "") return;
+        const response = await send(`/publish/a.b?${key}=${encodeURIComponent(value)}`, { body: "1" });
+        const schema = key === "origin" ? origin : chain;
+        assert.equal(response.status, fits(schema, value) ? 202 : 400, `${key} ${JSON.stringify(value)}`);
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal((await send(`/publish/a.b?origin=${"o".repeat(257)}`, { body: "1" })).status, 400, "origin too long");
     // Everything the generator makes valid on purpose is accepted (the ranges are in the description).
     for (const good of ["5000", "3 Days", "1.5 hours", "2 months", new Date(Date.now() + 86_400_000).toISOString()]) {
       assert.ok(fits(after, good), `${good} matches the pattern`);
@@ -122,10 +133,14 @@ describe("hono router: the OpenAPI document holds to the server", () => {
 
   test("an empty parameter counts as absent on every route", async () => {
     const { bus, send } = setup();
-    const published = await send("/publish/a.b?id=&after=", { body: "1", headers: { "idempotency-key": "" } });
+    const published = await send("/publish/a.b?id=&after=&correlationId=&origin=", {
+      body: "1",
+      headers: { "idempotency-key": "" },
+    });
     assert.equal(published.status, 202);
     const { id } = await published.json() as { id: string };
-    assert.equal((await bus.get(id))?.delay, 0, "no delay");
+    const record = await bus.get(id);
+    assert.deepEqual([record?.delay, record?.correlationId, record?.origin], [0, id, "http"], "all absent");
     assert.equal((await send("/publish/a.b", { body: "1", headers: { "edgebus-after": "" } })).status, 202);
     for (const query of ["status=", "name=", "limit=", "cursor=", "correlationId=", "bodyLimit="]) {
       assert.equal((await send(`/events?${query}`)).status, 200, query);

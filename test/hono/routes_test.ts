@@ -37,6 +37,53 @@ describe("hono router routes", () => {
     await bus.stop();
   });
 
+  test("POST /publish/:name keeps a correlation id and an origin given in the query or the headers", async () => {
+    const { bus, send } = setup();
+    const byQuery = await send("/publish/invoice.sent?id=inv-1&correlationId=order-7&origin=billing-api", {
+      body: "{}",
+    });
+    assert.equal(byQuery.status, 202);
+    const byHeader = await send("/publish/invoice.paid?id=inv-2", {
+      body: "{}",
+      headers: { "edgebus-correlation-id": "order-7", "edgebus-origin": "stripe webhook" },
+    });
+    assert.equal(byHeader.status, 202);
+    const [one, two] = [await bus.get("inv-1"), await bus.get("inv-2")];
+    assert.deepEqual([one?.correlationId, one?.origin], ["order-7", "billing-api"]);
+    assert.deepEqual([two?.correlationId, two?.origin], ["order-7", "stripe webhook"]);
+    const chain = await bus.list({ correlationId: "order-7" });
+    assert.deepEqual(chain.items.map((r) => r.id).sort(), ["inv-1", "inv-2"]);
+
+    const badChain = await send("/publish/invoice.sent?correlationId=no%20spaces", { body: "{}" });
+    assert.deepEqual([badChain.status, (await errorOf(badChain)).code], [400, "invalid_id"]);
+    const badOrigin = await send("/publish/invoice.sent", {
+      body: "{}",
+      headers: { "edgebus-origin": "x".repeat(257) },
+    });
+    assert.deepEqual([badOrigin.status, (await errorOf(badOrigin)).code], [400, "invalid_option"]);
+    const disagree = await send("/publish/invoice.sent?origin=a", { body: "{}", headers: { "edgebus-origin": "b" } });
+    assert.deepEqual([disagree.status, (await errorOf(disagree)).code], [400, "invalid_option"]);
+    assert.equal((await bus.list({})).items.length, 2, "a refused publish stored nothing");
+    await bus.stop();
+  });
+
+  test("POST /events takes correlationId and origin per item, and marks the others as from http", async () => {
+    const { bus, send } = setup();
+    const response = await send("/events", {
+      body: JSON.stringify([
+        { name: "a.one", body: 1, id: "one", correlationId: "root-1", origin: "outbox" },
+        { name: "a.two", body: 2, id: "two" },
+      ]),
+    });
+    assert.equal(response.status, 202);
+    const [one, two] = [await bus.get("one"), await bus.get("two")];
+    assert.deepEqual([one?.correlationId, one?.origin], ["root-1", "outbox"]);
+    assert.deepEqual([two?.correlationId, two?.origin], ["two", "http"]);
+    const typo = await send("/events", { body: JSON.stringify([{ name: "a.one", correlationId: 7 }]) });
+    assert.deepEqual([typo.status, (await errorOf(typo)).code], [400, "invalid_id"]);
+    await bus.stop();
+  });
+
   test("POST /events/:name with the same idempotency key stores the event once", async () => {
     const { bus, send, records } = setup();
     const first = await send("/events/order.paid?id=order-1", { body: '{"n":1}' });

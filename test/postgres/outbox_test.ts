@@ -275,7 +275,7 @@ test("postgresOutbox() refuses a bad table name, and a relay without a connectio
   assert.throws(() => postgresOutbox({ sql: 42 as never }), /Cannot use the outbox's sql option/);
 });
 
-test("the relay sends into a remote bus (the router over HTTP, signed): one event per committed row", async () => {
+test("the relay sends into a remote bus (the router over HTTP, signed): one event per committed row, chain kept", async () => {
   const { outbox, bus, runs, rows } = await setup();
   const app = router(bus, { tokens: ["tok_outbox_0123456789ab"], signingSecrets: ["whsec_outbox_0123456789"] });
   const remote = remoteBus("http://app.test/", {
@@ -284,11 +284,21 @@ test("the relay sends into a remote bus (the router over HTTP, signed): one even
     fetch: async (request) => await app.fetch(request),
   });
   const ids = await sql.begin((tx) =>
-    outbox.publishBatch(tx, Array.from({ length: 30 }, (_, i) => ({ name: "user.remote", body: { i } })))
+    outbox.publishBatch(
+      tx,
+      Array.from({ length: 30 }, (_, i) => ({
+        name: "user.remote",
+        body: { i },
+        ...(i === 0 ? { correlationId: "signup-1", origin: "accounts" } : {}),
+      })),
+    )
   );
   const relay = outbox.relay(remote, { batchSize: 8, pollInterval: 20 });
   await eventually(() => ids.every((id) => runs.get(id) === 1), 5_000);
   await eventually(async () => (await rows()) === 0);
+  const [first, second] = [await bus.get(ids[0]), await bus.get(ids[1])];
+  assert.deepEqual([first?.correlationId, first?.origin], ["signup-1", "accounts"]);
+  assert.equal(second?.correlationId, ids[1]);
   await relay.stop();
   await bus.stop();
 });

@@ -56,6 +56,25 @@ test("remoteBus.publishBatch() keeps ids, so a batch sent twice is one event eac
   await bus.stop();
 });
 
+test("remoteBus keeps correlationId and origin, so a chain continues in the bus behind the router", async () => {
+  const { bus, fetch, requests } = served();
+  const remote = remoteBus("http://app.test/bus", { token: TOKEN, fetch });
+  await remote.publish("order.shipped", { id: "ship-1", correlationId: "order-9", origin: "warehouse" }, {});
+  await remote.publishBatch([
+    { name: "order.billed", id: "bill-1", correlationId: "order-9", origin: "outbox", body: 1 },
+    { name: "order.noted", id: "note-1", body: 2 },
+  ]);
+  const records = await Promise.all(["ship-1", "bill-1", "note-1"].map((id) => remote.get(id)));
+  assert.deepEqual(records.map((r) => [r?.correlationId, r?.origin]), [
+    ["order-9", "warehouse"],
+    ["order-9", "outbox"],
+    ["note-1", "http"],
+  ]);
+  assert.deepEqual((await bus.list({ correlationId: "order-9" })).items.map((r) => r.id).sort(), ["bill-1", "ship-1"]);
+  assert.equal(new URL(requests[0].url).pathname, "/bus/publish/order.shipped", "the documented publish path");
+  await bus.stop();
+});
+
 test("remoteBus errors: input refusals keep their code, auth and outages are unavailable", async () => {
   const { bus, fetch } = served({ signed: true });
   const remote = remoteBus("http://app.test/bus", { token: TOKEN, signingSecret: SECRET, fetch });
