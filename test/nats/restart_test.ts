@@ -69,6 +69,7 @@ describe("nats restarts", () => {
       driver: testDriver(server, {
         prefix,
         servers,
+        ackWait: 2_000, // see the survivor's
         connect: async (o) => {
           const nc = await connect(o);
           connections.push(nc);
@@ -80,7 +81,12 @@ describe("nats restarts", () => {
     doomed.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
     await doomed.start();
     await sleep(200); // the first process holds the lease by now
-    const survivor = createBus({ driver: testDriver(server, { prefix }) });
+    // In about 3 % of runs (Bun and Deno, WebSocket and TCP, with or without a handler in the
+    // doomed process) the survivor's own event consumer stalls on nats-server 2.9: the server
+    // counts a pull's messages delivered, the client never receives them, heartbeats stop, and
+    // the lane reopens 2 s later. Those messages come back only after the ack wait; a short one
+    // keeps this test about the scheduler's takeover.
+    const survivor = createBus({ driver: testDriver(server, { prefix, ackWait: 2_000 }) });
     survivor.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
     await survivor.start();
     const ids = await survivor.publishBatch(
