@@ -81,7 +81,7 @@ describe("nats restarts", () => {
     doomed.on("reminder.due", (event) => void runs.set(event.id, (runs.get(event.id) ?? 0) + 1));
     await doomed.start();
     await sleep(200); // the first process holds the lease by now
-    // In about 3 % of runs (Bun and Deno, WebSocket and TCP, with or without a handler in the
+    // In about 3 % of runs (seen on Bun, WebSocket and TCP, with or without a handler in the
     // doomed process) the survivor's own event consumer stalls on nats-server 2.9: the server
     // counts a pull's messages delivered, the client never receives them, heartbeats stop, and
     // the lane reopens 2 s later. Those messages come back only after the ack wait; a short one
