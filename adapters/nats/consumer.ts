@@ -18,7 +18,7 @@ export interface ConsumeDeps {
   readonly runner: HandlerRunner;
   /** Handler key to this process's handler id. */
   readonly ids: ReadonlyMap<string, string>;
-  /** Events handled at once by this process, over all its consumers. */
+  /** Handlers run at once by this process, over all its consumers (it holds four times as many messages). */
   readonly concurrency: number;
   /** The consumers' ack wait, ms; a running handler says it is still working well before. */
   readonly ackWait: number;
