@@ -1,7 +1,8 @@
 /**
  * The Worker of bench/cloudflare_bench.ts. Two buses: one leaves delays to Queues'
  * `delaySeconds`, the other sends every delayed event through the scheduler object. The raw
- * peers: a Queue `send` with `delaySeconds`, a Durable Object alarm, and a bare `send` per POST.
+ * peers: a Queue `send` with `delaySeconds`, a Durable Object alarm, a bare `send` per POST, and a
+ * bare 202.
  * Handlers note how late each event ran; the bench reads the figures back over HTTP.
  */
 import { type Bus, createBus, type Event } from "../mod.ts";
@@ -16,6 +17,10 @@ import {
   type WorkerEnv,
 } from "../adapters/cloudflare/mod.ts";
 import { router } from "../adapters/hono/mod.ts";
+import { z } from "zod";
+
+/** The router's token; bench/cloudflare_bench.ts sends it. */
+const BENCH_TOKEN = "tok_bench_0123456789abcdef";
 
 export { EdgebusScheduler, EdgebusStore } from "../adapters/cloudflare/mod.ts";
 
@@ -29,10 +34,11 @@ function makeBus(
   http = false,
 ): { bus: Bus; handlers: EdgebusWorker } {
   const driver = cloudflareDriver({ prefix, ...options });
-  const bus = createBus({ driver });
+  // Ingest as a service would run it: the body checked by a zod schema, the router behind a token.
+  const bus = createBus({ driver, schemas: { "bench.tp": z.object({ i: z.number() }) } });
   bus.on("bench.late", (event: Event) => void late[prefix].push(Date.now() - (event.time + event.delay)));
   bus.on("bench.tp", () => void handled.tp++);
-  const app = http ? router(bus, { auth: false }) : undefined;
+  const app = http ? router(bus, { tokens: [BENCH_TOKEN] }) : undefined;
   return {
     bus,
     handlers: worker(bus, {
@@ -109,6 +115,7 @@ export default {
     if (url.pathname === "/bench/publish") {
       return Response.json({ id: await viaQueue.bus.publish("bench.tp", await request.json()) }, { status: 202 });
     }
+    if (url.pathname === "/bench/bare") return new Response(null, { status: 202 });
     if (url.pathname === "/bench/raw") {
       await (env.RAW_QUEUE as QueueBinding).send({ tp: true });
       return Response.json({ ok: true }, { status: 202 });
