@@ -253,10 +253,21 @@ export async function startConsumers(
   // Every message this process holds, from its arrival (it may wait for a free slot) until it is
   // acked or given back: the server is told each is in work, so none is sent to another process
   // meanwhile, however long the handlers ahead of it take. One timer for all, rather than one each.
+  // Every third of the ack wait: the shortest of this process's setting and that of each consumer
+  // it pulls from (made by whichever process came first, perhaps with another setting).
   const alive = new Set<JsMsg>();
-  const heartbeat = setInterval(() => {
-    for (const msg of alive) msg.working();
-  }, Math.max(100, Math.floor(deps.ackWait / 3)));
+  let beatEvery = Infinity;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const beatWithin = (ackWait: number): void => {
+    const every = Math.max(100, Math.floor(ackWait / 3));
+    if (every >= beatEvery) return;
+    beatEvery = every;
+    clearInterval(heartbeat);
+    heartbeat = setInterval(() => {
+      for (const msg of alive) msg.working();
+    }, every);
+  };
+  beatWithin(deps.ackWait);
   const streams = new Set<ConsumerMessages>();
   const loops: Promise<void>[] = [];
 
@@ -290,6 +301,8 @@ export async function startConsumers(
     const name = lane.retries ? lane.spec.retries : lane.spec.events;
     const get = js.consumers.get(lane.spec.route.stream, name);
     const consumer = await (within === undefined ? get : atMost(get, within));
+    const { ack_wait } = (await consumer.info(true)).config; // read by the get: no request
+    if (ack_wait) beatWithin(ack_wait / 1_000_000);
     // Bound to the consumer this driver made: nats.js then re-pulls at once when heartbeats stop,
     // instead of checking the consumer with a wait of `expires` between tries.
     const messages = await consumer.consume({

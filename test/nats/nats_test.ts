@@ -342,6 +342,28 @@ describe("nats", () => {
     await stopAll(a, b);
   });
 
+  test("a process keeps a long handler's event its own under the consumer's ack wait, not its own setting", async () => {
+    const prefix = freshPrefix();
+    let runs = 0;
+    // The first version to run made the consumers with a 500 ms ack wait; a process whose own
+    // setting is the 30 s default must still say "working" often enough for that.
+    const first = createBus({ driver: testDriver(server, { prefix, ackWait: 500 }) });
+    first.on("report.build", { id: "build" }, () => {});
+    await first.start();
+    await first.stop();
+    const later = createBus({ driver: testDriver(server, { prefix }), timeout: 10_000 });
+    later.on("report.build", { id: "build" }, async () => {
+      runs++;
+      await sleep(1_600);
+    });
+    await later.start();
+    const id = await later.publish("report.build", {});
+    await eventually(async () => (await later.get(id))?.status === "done", 5_000);
+    await sleep(700);
+    assert.equal(runs, 1, "the event was redelivered while its handler ran");
+    await stopAll(later);
+  });
+
   test("a delayed event 360 days out fires once the clock gets there, not before", async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
