@@ -94,8 +94,10 @@ export function listQuery(c: Context): ListQuery {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as ListQuery;
 }
 
-const ITEM_KEYS = new Set(["name", "body", "after", "id", "correlationId", "origin"]);
-const ITEM_FIELDS = "name, body, after?, id?, correlationId?, origin?";
+const OPTIONAL_ITEM_KEYS = ["after", "id", "correlationId", "origin"];
+const ITEM_KEYS = new Set(["name", "body", ...OPTIONAL_ITEM_KEYS]);
+/** The item's shape, for messages: `name, body, after?, ...`. */
+const ITEM_FIELDS = ["name", "body", ...OPTIONAL_ITEM_KEYS.map((key) => `${key}?`)].join(", ");
 
 function batchItem(value: unknown, i: number): PublishItem {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

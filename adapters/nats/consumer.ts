@@ -252,9 +252,9 @@ export async function startConsumers(
   const running = new Set<Promise<void>>();
   // Every message this process holds, from its arrival (it may wait for a free slot) until it is
   // acked or given back: the server is told each is in work, so none is sent to another process
-  // meanwhile, however long the handlers ahead of it take. One timer for all, rather than one each.
-  // Every third of the ack wait: the shortest of this process's setting and that of each consumer
-  // it pulls from (made by whichever process came first, perhaps with another setting).
+  // meanwhile, however long the handlers ahead of it take. One timer for all, rather than one each,
+  // beating every third of the shortest ack wait in play: this process's setting, and that of each
+  // consumer it pulls from (made by whichever process came first, perhaps with another setting).
   const alive = new Set<JsMsg>();
   let beatEvery = Infinity;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
