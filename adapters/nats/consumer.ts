@@ -92,6 +92,7 @@ function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number,
  */
 async function handle(
   msg: JsMsg,
+  envelope: Envelope,
   lane: Lane,
   deps: ConsumeDeps,
   js: JetStreamClient,
@@ -99,9 +100,6 @@ async function handle(
   handlers: Gate,
 ) {
   const { names, now, lead } = deps;
-  const envelope = readEnvelope(msg.string());
-  if (!envelope) return msg.term(); // not an edgebus event: never redeliver it
-  if (!lane.retries && !lane.matches(envelope.name)) return msg.ack();
   const early = envelope.due - now();
   if (early > 2) return msg.nak(early);
   const key = lane.spec.key;
@@ -271,6 +269,11 @@ export async function startConsumers(
   const streams = new Set<ConsumerMessages>();
   const loops: Promise<void>[] = [];
 
+  // Messages still in nats.js's buffer are not yet in `alive`, so nothing tells the server they
+  // are in work: the loop must not wait long before taking them. It skips the names its handler
+  // does not take without waiting at all, and waits only while `concurrency` messages are ahead
+  // of their handler (being read, or waiting for a handler slot), not for results being saved.
+  const ahead = slots(deps.concurrency);
   const pull = async (messages: ConsumerMessages, lane: Lane): Promise<void> => {
     for await (const msg of messages) {
       // Buffered messages that arrive while stopping go back at once for another process.
@@ -278,18 +281,43 @@ export async function startConsumers(
         msg.nak();
         continue;
       }
+      const envelope = readEnvelope(msg.string());
+      if (!envelope) {
+        msg.term(); // not an edgebus event: never redeliver it
+        continue;
+      }
+      if (!lane.retries && !lane.matches(envelope.name)) {
+        msg.ack();
+        continue;
+      }
       alive.add(msg);
       await held.take();
+      await ahead.take();
+      let before = true;
+      const started = (): void => {
+        if (before) ahead.give();
+        before = false;
+      };
       if (stopping) {
+        started();
         held.give();
         alive.delete(msg);
         msg.nak();
         continue;
       }
-      const job = handle(msg, lane, deps, js, jsm, handlers).catch(() => {
+      const gate: Gate = {
+        enter: async () => {
+          const entered = await handlers.enter();
+          started();
+          return entered;
+        },
+        leave: handlers.leave,
+      };
+      const job = handle(msg, envelope, lane, deps, js, jsm, gate).catch(() => {
         // NATS failed mid-way: let the message come back a little later.
         msg.nak(1_000);
       }).finally(() => {
+        started();
         alive.delete(msg);
         held.give();
         running.delete(job);
@@ -307,7 +335,7 @@ export async function startConsumers(
     // instead of checking the consumer with a wait of `expires` between tries.
     const messages = await consumer.consume({
       ...PULL,
-      max_messages: Math.min(holding(deps.concurrency), 256),
+      max_messages: Math.min(deps.concurrency, 256),
       bind: true,
     });
     streams.add(messages);

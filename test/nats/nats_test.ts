@@ -364,6 +364,28 @@ describe("nats", () => {
     await stopAll(later);
   });
 
+  test("an event waiting behind a slow handler's backlog is kept in work, not redelivered and run twice", async () => {
+    const prefix = freshPrefix();
+    // Consumers made with a 1 s ack wait, as an earlier version of the service might have set.
+    const first = createBus({ driver: testDriver(server, { prefix, ackWait: 1_000 }) });
+    first.on("user.joined", { id: "welcome" }, () => {});
+    first.on("user.deleted", { id: "erase" }, () => {});
+    await first.start();
+    await first.stop();
+    const welcomed: string[] = [];
+    const worker = createBus({ driver: testDriver(server, { prefix, concurrency: 1 }), timeout: 10_000 });
+    worker.on("user.joined", { id: "welcome" }, (event) => void welcomed.push(event.id));
+    worker.on("user.deleted", { id: "erase" }, () => sleep(1_200));
+    await worker.start();
+    await worker.publishBatch(Array.from({ length: 8 }, (_, i) => ({ name: "user.deleted", body: { i } })));
+    const id = await worker.publish("user.joined", {});
+    await eventually(async () => (await worker.get(id))?.status === "done", 10_000);
+    await sleep(300);
+    assert.deepEqual(welcomed, [id], "the event ran again");
+    assert.equal((await worker.get(id))?.handlers.welcome.attempts, 1);
+    await stopAll(worker);
+  });
+
   test("a delayed event 360 days out fires once the clock gets there, not before", async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
