@@ -31,6 +31,26 @@ export function deadlines(now: () => number = Date.now): { add(ms: number, fire:
   const lanes = new Map<number, Lane>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Infinity;
+  // Whether the timer keeps the process alive. With nothing left to wait for, a timer that can
+  // be unreferenced (Node, Deno, Bun) is left to fire on its own rather than cleared: a run that
+  // starts before it fires reuses it instead of arming one more (runs one after another would
+  // otherwise arm and clear a timer each). Where timers are plain numbers (Workers) it is cleared.
+  let held = true;
+  const hold = (): void => {
+    (timer as { ref?: () => void } | undefined)?.ref?.();
+    held = true;
+  };
+  const idle = (): void => {
+    const unref = (timer as { unref?: () => void } | undefined)?.unref;
+    if (typeof unref === "function") {
+      unref.call(timer);
+      held = false;
+      return;
+    }
+    clearTimeout(timer);
+    timer = undefined;
+    timerAt = Infinity;
+  };
 
   /** Drops called-off entries from the front; deletes the lane when it empties. */
   const trim = (ms: number, lane: Lane): Entry | undefined => {
@@ -53,12 +73,14 @@ export function deadlines(now: () => number = Date.now): { add(ms: number, fire:
     clearTimeout(timer);
     timer = undefined;
     timerAt = earliest;
+    held = true;
     if (earliest !== Infinity) timer = setTimeout(expire, Math.max(0, earliest - now()));
   };
 
   function expire(): void {
     timer = undefined;
     timerAt = Infinity;
+    held = true;
     const at = now();
     const due: Entry[] = [];
     for (const [ms, lane] of lanes) {
@@ -78,16 +100,13 @@ export function deadlines(now: () => number = Date.now): { add(ms: number, fire:
       if (!lane) lanes.set(ms, lane = { entries: [], head: 0 });
       lane.entries.push(entry);
       if (entry.at < timerAt) arm();
+      else if (!held) hold();
       return {
         cancel() {
           if (!entry.live) return;
           entry.live = false;
           // Runs end mostly in the order they started: the front is usually this entry.
-          if (lane!.entries[lane!.head] === entry && trim(ms, lane!) === undefined && lanes.size === 0) {
-            clearTimeout(timer);
-            timer = undefined;
-            timerAt = Infinity;
-          }
+          if (lane!.entries[lane!.head] === entry && trim(ms, lane!) === undefined && lanes.size === 0) idle();
         },
       };
     },
