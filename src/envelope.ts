@@ -64,9 +64,7 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
     causationId,
     origin,
   };
-  // Everything but the body is ASCII (names, ids and origins are checked), so chars are bytes.
-  const meta = JSON.stringify(envelope);
-  const metaBytes = meta.length - 4;
+  const metaBytes = metaLength(envelope);
   const size = metaBytes + byteLength(text, MAX_ENVELOPE_BYTES - metaBytes);
   if (size >= MAX_ENVELOPE_BYTES) {
     throw new EdgebusError(
@@ -75,25 +73,66 @@ export function createEnvelope(draft: Draft, now: number, newId: () => string): 
     );
   }
   (envelope as { body: Json }).body = JSON.parse(text) as Json;
-  if (fresh.size === 0) queueMicrotask(forgetFresh);
-  fresh.set(envelope, [meta, text]);
+  if (text.length >= KEEP_TEXT_FROM) {
+    if (fresh.size === 0) queueMicrotask(forgetFresh);
+    fresh.set(envelope, text);
+  }
   return envelope;
 }
 
 /**
- * The two JSON texts `createEnvelope` made for its size check (the envelope with a null body,
- * and the body), by envelope. Kept only until the current task's microtasks run: drivers send
- * in the same turn as the publish, and a pending event held in memory must not also hold them.
+ * The body's JSON text that `createEnvelope` made for its size check, by envelope, for bodies of
+ * at least `KEEP_TEXT_FROM` characters. Kept only until the current task's microtasks run: drivers
+ * send in the same turn as the publish, and a pending event held in memory must not also hold it.
+ * A small body is cheaper to write again than to keep (a map entry per event costs more than
+ * stringifying a few hundred bytes).
  */
-const fresh = new Map<Envelope, readonly [meta: string, body: string]>();
-const BODY_NULL = '"body":null';
+const KEEP_TEXT_FROM = 4_096;
+const fresh = new Map<Envelope, string>();
 function forgetFresh(): void {
   fresh.clear();
 }
 
+/** The JSON of a string that needs no escapes (checked names and ids): itself in quotes. */
+const quoted = (text: string): string => `"${text}"`;
+
 /**
- * An envelope as JSON, for a driver to send or store: the text `createEnvelope` made when it
- * checked the size, when asked in the same turn, or else `JSON.stringify` of the envelope.
+ * An envelope's JSON with the body's JSON given, its fields in the order `createEnvelope` makes
+ * them, as `JSON.stringify` writes them. Names, ids and correlation ids are checked to need no
+ * escapes; causation ids and origins are escaped.
+ */
+function writeEnvelope(e: Envelope, body: string): string {
+  const head = `{"id":${quoted(e.id)},"name":${quoted(e.name)},"body":${body}`;
+  const times = `,"time":${e.time},"delay":${e.delay},"due":${e.due},"attempt":${e.attempt}`;
+  const causation = e.causationId === undefined ? "" : `,"causationId":${JSON.stringify(e.causationId)}`;
+  const origin = e.origin === undefined ? "" : `,"origin":${JSON.stringify(e.origin)}`;
+  return `${head}${times},"correlationId":${quoted(e.correlationId)}${causation}${origin}}`;
+}
+
+/**
+ * The bytes of a new envelope's JSON without its body (everything but the body is ASCII), counted
+ * rather than written: the publish path checks every event's size, and most are never written
+ * out as JSON in the same turn (the memory driver keeps objects).
+ */
+function metaLength(e: Envelope): number {
+  let n = META_FIXED + e.id.length + e.name.length + e.correlationId.length;
+  n += String(e.time).length + String(e.delay).length + String(e.due).length + String(e.attempt).length;
+  if (e.causationId !== undefined) n += CAUSATION_KEY + JSON.stringify(e.causationId).length;
+  if (e.origin !== undefined) n += ORIGIN_KEY + JSON.stringify(e.origin).length;
+  return n;
+}
+/** The characters of an envelope's JSON that are always there: keys, quotes and punctuation. */
+const META_FIXED = writeEnvelope(
+  { id: "", name: "", body: null, time: 0, delay: 0, due: 0, attempt: 0, correlationId: "" },
+  "",
+).length - 4;
+const CAUSATION_KEY = ',"causationId":'.length;
+const ORIGIN_KEY = ',"origin":'.length;
+
+/**
+ * An envelope as JSON, for a driver to send or store: written around the body's JSON that
+ * `createEnvelope` made when it checked the size, when asked in the same turn, or else
+ * `JSON.stringify` of the envelope.
  *
  * @param envelope the envelope
  * @returns its JSON
@@ -106,12 +145,8 @@ function forgetFresh(): void {
  * ```
  */
 export function envelopeJson(envelope: Envelope): string {
-  const texts = fresh.get(envelope);
-  if (!texts) return JSON.stringify(envelope);
-  // Names and ids hold no quotes, so the first `"body":null` is the body's place.
-  const [meta, body] = texts;
-  const at = meta.indexOf(BODY_NULL) + 7; // just after `"body":`
-  return meta.slice(0, at) + body + meta.slice(at + 4);
+  const body = fresh.get(envelope);
+  return body === undefined ? JSON.stringify(envelope) : writeEnvelope(envelope, body);
 }
 
 /**
