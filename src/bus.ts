@@ -76,8 +76,10 @@ export function createBus(options: BusOptions = {}): Bus {
   const added = new Set<HandlerListener>();
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
-  // Nothing to wait for (no promise) when the driver does not start itself: one await less per publish.
-  const autoStart = (): Promise<void> | undefined => driver.autoStart ? bus.start() : undefined;
+  // Nothing to wait for (no promise) when the driver does not start itself, or once it has
+  // started: one await less per publish.
+  let running = false;
+  const autoStart = (): Promise<void> | undefined => driver.autoStart && !running ? bus.start() : undefined;
 
   const { publishDrafts, publisherFor } = createPublishing({
     driver,
@@ -186,7 +188,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
     start(): Promise<void> {
       if (stopping) return Promise.reject(new EdgebusError("stopped", "Cannot start: the bus is stopping or stopped"));
-      started ??= startDriver();
+      started ??= startDriver().then(() => void (running = true));
       return started;
     },
     stop(stopOptions: StopOptions = {}): Promise<void> {

@@ -113,19 +113,27 @@ async function attempt(
   previous: HandlerResult | undefined,
 ): Promise<{ result: HandlerResult; nonRetriable: boolean }> {
   const event = toEvent(envelope);
-  const published = [...(previous?.published ?? [])];
+  // The ids of events the handler published, after those of earlier attempts: made only when it
+  // publishes (most handlers never do).
+  let published: string[] | undefined;
   const result = await runHandler({
     handlerId: h.id,
     handler: h.handler,
     event,
     timeout: h.timeout,
-    publisher: () => recording(deps.publisherFor(event), published),
+    publisher: () => recording(deps.publisherFor(event), published ??= [...(previous?.published ?? [])]),
     shutdown: deps.shutdown,
   });
   const finishedAt = deps.now();
   const attempts = (previous?.attempts ?? 0) + 1;
-  const links = published.length > 0 ? { published } : {};
-  if (result.ok) return { result: { status: "done", attempts, finishedAt, ...links }, nonRetriable: false };
+  const ids = published ?? previous?.published;
+  const links = ids !== undefined && ids.length > 0 ? { published: ids } : {};
+  if (result.ok) {
+    const done: HandlerResult = ids === undefined || ids.length === 0
+      ? { status: "done", attempts, finishedAt }
+      : { status: "done", attempts, finishedAt, published: ids };
+    return { result: done, nonRetriable: false };
+  }
   const error = describeError(result.error);
   const nextAt = finishedAt + retryDelay(result.error, attempts, h.retry, finishedAt);
   const nonRetriable = result.error instanceof NonRetriableError;
@@ -271,7 +279,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
   const none: HandlerInfo[] = [];
   return async (envelope: Envelope): Promise<Outcome> => {
     const existing = await store.get(envelope.id);
-    if (existing && isFinal(existing.status)) return { status: "done" };
+    if (existing && isFinal(existing.status)) return DONE;
     const record: EventRecord = existing ??
       toRecord(envelope, "pending", 0, {}, now());
     const matching = matchingOf(envelope.name);
@@ -279,7 +287,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     const started = now();
     if (matching.length === 0 && elsewhere.length === 0) {
       await save(store, { ...record, status: "done", attempt: envelope.attempt, noHandler: true, updatedAt: started });
-      return { status: "done" };
+      return DONE;
     }
     if (record.status !== "pending") {
       // A delayed or retried event shows as under way while it runs, and can no longer be cancelled.
@@ -304,18 +312,25 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     const failed = matching.some((h) => results[h.id]?.status === "failed");
     const status = outcome === "retry" ? (failed ? "retrying" : "pending") : outcome;
     await save(store, toRecord(record, status, envelope.attempt, results, now(), at));
-    if (at === undefined) return { status: outcome === "dead" ? "dead" : "done" };
+    if (at === undefined) return outcome === "dead" ? DEAD : DONE;
     return { status: "retry", at, envelope: { ...envelope, attempt: envelope.attempt + 1, due: at } };
   };
 }
+
+const DONE: Outcome = { status: "done" };
+const DEAD: Outcome = { status: "dead" };
 
 function decide(
   matching: readonly Registered[],
   results: Record<string, HandlerResult>,
   nonRetriable: boolean,
 ): "done" | "retry" | "dead" {
-  const statuses = matching.map((h) => results[h.id]?.status);
   if (nonRetriable) return "dead";
-  if (statuses.includes("failed")) return "retry";
-  return statuses.includes("dead") ? "dead" : "done";
+  let dead = false;
+  for (const h of matching) {
+    const status = results[h.id]?.status;
+    if (status === "failed") return "retry";
+    dead ||= status === "dead";
+  }
+  return dead ? "dead" : "done";
 }

@@ -20,8 +20,15 @@ const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
  */
 export function idGenerator(now: () => number = Date.now): () => string {
   let lastTime = -1;
-  let timePart = "";
+  // The id but its last character: rebuilt on a new millisecond or when counting up carries.
+  let head = "";
   const random = new Uint8Array(16);
+  const rebuild = (time: number): void => {
+    let out = "";
+    for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
+    for (let i = 0; i < 15; i++) out += ALPHABET[random[i]];
+    head = out;
+  };
   return () => {
     const time = Math.max(now(), lastTime);
     if (time === lastTime) {
@@ -29,18 +36,15 @@ export function idGenerator(now: () => number = Date.now): () => string {
       let i = 15;
       while (i >= 0 && random[i] === 31) random[i--] = 0;
       if (i >= 0) random[i]++;
+      if (i < 15) rebuild(time);
     } else {
       crypto.getRandomValues(random);
       for (let i = 0; i < 16; i++) random[i] &= 31;
       random[0] &= 15; // leaves room to count up within a millisecond
       lastTime = time;
-      let out = "";
-      for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
-      timePart = out;
+      rebuild(time);
     }
-    let out = timePart;
-    for (let i = 0; i < 16; i++) out += ALPHABET[random[i]];
-    return out;
+    return head + ALPHABET[random[15]];
   };
 }
 

@@ -59,21 +59,21 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     }
   };
 
+  const settled = (): void => {
+    running--;
+    pump();
+    if (running === 0) idle?.();
+  };
   const run = (entry: Entry): void => {
     running++;
-    dispatch!(entry.envelope)
-      .then((outcome) => {
-        if (outcome.status === "retry" && !stopped) enqueue(outcome.envelope, outcome.at);
-      })
-      .catch(() => {
-        // The store failed: keep the event and try again shortly, as a queue would.
-        if (!stopped) enqueue(entry.envelope, now() + 1_000);
-      })
-      .finally(() => {
-        running--;
-        pump();
-        if (running === 0) idle?.();
-      });
+    dispatch!(entry.envelope).then((outcome) => {
+      if (outcome.status === "retry" && !stopped) enqueue(outcome.envelope, outcome.at);
+      settled();
+    }, () => {
+      // The store failed: keep the event and try again shortly, as a queue would.
+      if (!stopped) enqueue(entry.envelope, now() + 1_000);
+      settled();
+    });
   };
 
   const pump = (): void => {
@@ -111,8 +111,15 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     schedules,
     autoStart: true,
     send(envelopes) {
-      // An id already waiting here is a re-sent duplicate: keep the one that waits.
-      for (const envelope of envelopes) if (!byId.has(envelope.id)) enqueue(envelope, envelope.due);
+      for (const envelope of envelopes) {
+        // An id already waiting here is a re-sent duplicate: keep the one that waits.
+        if (byId.has(envelope.id)) continue;
+        // Due now with a free slot and nothing queued: it starts at once, so nothing needs to find
+        // it by id (a cancel from now on finds it started, as it would a moment later).
+        if (head === ready.length && running < concurrency && dispatch && !stopped && envelope.due <= now()) {
+          run({ due: envelope.due, envelope, cancelled: false });
+        } else enqueue(envelope, envelope.due);
+      }
       pump();
       return Promise.resolve();
     },

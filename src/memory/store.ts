@@ -68,8 +68,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
     create(batch, dedupSince) {
       const answers = batch.map((record) => {
         const existing = records.get(record.id);
-        if (existing && existing.time >= dedupSince) return false;
-        forget(record.id);
+        if (existing) {
+          if (existing.time >= dedupSince) return false;
+          forget(record.id);
+        }
         keep(record);
         return true;
       });
