@@ -4,7 +4,8 @@
  * `POST /events/:name` with bearer auth, a signed body, a zod schema and a publish to the memory
  * driver, against a bare Hono route answering 202 on the same runtime, in the same run; and
  * against a Hono route doing the same publish without the router, to separate the router's
- * own cost (auth, input checks) from the bus's. The
+ * own cost (auth, input checks) from the bus's; and a Hono route that only reads the JSON body,
+ * the floor under any route that takes an event. The
  * load comes from wrk (one thread, 50 connections, loopback) when it is installed
  * (`apt-get install -y wrk`), else from autocannon in a Node process, which saturates sooner
  * and so understates the router's cost.
@@ -116,6 +117,12 @@ async function variant(
 }
 
 const bareApp = (): Hono => new Hono().post("/events/:name", (c) => c.json({ id: "x" }, 202));
+// The body read alone, no bus: the floor under any route that takes an event.
+const bodyApp = (): Hono =>
+  new Hono().post("/events/:name", async (c) => {
+    await c.req.json();
+    return c.json({ id: "x" }, 202);
+  });
 // The same publish without the router: what the router's auth and input checks are measured against.
 const rawApp = (bus: Bus): Hono =>
   new Hono().post("/events/:name", async (c) => {
@@ -126,6 +133,7 @@ const rawApp = (bus: Bus): Hono =>
 // A signature stays valid for 300 s, longer than the run: one signed header serves every request.
 const signature = await signBody(SECRET, BODY);
 const peer = await variant(bareApp, json);
+const body = await variant(bodyApp, json);
 const raw = await variant(rawApp, json);
 const token = await variant((bus) => router(bus, { tokens: [TOKEN] }), auth);
 const signed = await variant(
@@ -167,7 +175,13 @@ row(
   (token.rps / raw.rps).toFixed(2),
 );
 row(`${runtime}: Hono + bus.publish (no router) vs bare 202`, fmt(raw), fmt(peer), (raw.rps / peer.rps).toFixed(2));
-const refused = token.non2xx + signed.non2xx + peer.non2xx + raw.non2xx;
+row(
+  `${runtime}: Hono reading the JSON body, no bus (the floor) vs bare 202`,
+  fmt(body),
+  fmt(peer),
+  (body.rps / peer.rps).toFixed(2),
+);
+const refused = token.non2xx + signed.non2xx + peer.non2xx + raw.non2xx + body.non2xx;
 if (refused > 0) {
   console.error(`${refused} responses were not 2xx or failed: the figures are not valid`);
   g.Deno ? g.Deno.exit(1) : g.process.exit(1);
