@@ -127,11 +127,11 @@ async function attempt(
   const finishedAt = deps.now();
   const attempts = (previous?.attempts ?? 0) + 1;
   const ids = published ?? previous?.published;
-  const links = ids !== undefined && ids.length > 0 ? { published: ids } : {};
+  const links = ids !== undefined && ids.length > 0 ? { published: ids } : undefined;
   if (result.ok) {
-    const done: HandlerResult = ids === undefined || ids.length === 0
-      ? { status: "done", attempts, finishedAt }
-      : { status: "done", attempts, finishedAt, published: ids };
+    const done: HandlerResult = links
+      ? { status: "done", attempts, finishedAt, ...links }
+      : { status: "done", attempts, finishedAt };
     return { result: done, nonRetriable: false };
   }
   const error = describeError(result.error);

@@ -76,8 +76,10 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     });
   };
 
+  /** Whether another event may start now. */
+  const free = (): boolean => dispatch !== undefined && !stopped && running < concurrency;
   const pump = (): void => {
-    while (dispatch && !stopped && running < concurrency && head < ready.length) {
+    while (free() && head < ready.length) {
       const entry = ready[head++];
       if (byId.get(entry.envelope.id) === entry) byId.delete(entry.envelope.id);
       if (!entry.cancelled) run(entry);
@@ -116,7 +118,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
         if (byId.has(envelope.id)) continue;
         // Due now with a free slot and nothing queued: it starts at once, so nothing needs to find
         // it by id (a cancel from now on finds it started, as it would a moment later).
-        if (head === ready.length && running < concurrency && dispatch && !stopped && envelope.due <= now()) {
+        if (head === ready.length && free() && envelope.due <= now()) {
           run({ due: envelope.due, envelope, cancelled: false });
         } else enqueue(envelope, envelope.due);
       }
