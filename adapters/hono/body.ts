@@ -89,6 +89,9 @@ export async function readBody(request: Request, max: number = MAX_BODY_BYTES): 
   return out;
 }
 
+/** One decoder for every body: without `stream`, each `decode` stands alone. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 function depthOf(text: string): number {
   let depth = 0;
   let deepest = 0;
@@ -122,17 +125,18 @@ function depthOf(text: string): number {
 export function parseJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new HttpError(400, "invalid_json", "The body is not valid UTF-8");
   }
-  if (text.trim() === "") throw new HttpError(400, "invalid_json", "The body is empty: send JSON (null for no body)");
   if (depthOf(text) > MAX_JSON_DEPTH) {
     throw new HttpError(400, "invalid_json", `The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
+    // Only a body that failed to parse is looked at again, to say which mistake it is.
+    if (text.trim() === "") throw new HttpError(400, "invalid_json", "The body is empty: send JSON (null for no body)");
     throw new HttpError(400, "invalid_json", `The body is not valid JSON (${(error as Error).message})`);
   }
 }

@@ -8,6 +8,8 @@ export const MAX_BATCH = 100;
 /** The origin of an event published over HTTP that names none of its own. */
 export const HTTP_ORIGIN = "http";
 
+const NO_VALUES: readonly string[] = [];
+
 /**
  * One option given as a query parameter or a header (at most once, and the same in both). An
  * empty value counts as absent, as it does for every parameter of the router.
@@ -24,7 +26,8 @@ export const HTTP_ORIGIN = "http";
  * ```
  */
 export function queryOrHeader(c: Context, query: string, header: string): string | undefined {
-  const values = (c.req.queries(query) ?? []).filter((v) => v !== "");
+  // Most requests carry no query at all: then nothing is parsed.
+  const values = c.req.url.includes("?") ? (c.req.queries(query) ?? []).filter((v) => v !== "") : NO_VALUES;
   if (values.length > 1) {
     throw new EdgebusError("invalid_option", `Give ?${query}= at most once (got ${values.length})`);
   }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createBus, EdgebusError } from "../../mod.ts";
 import { router, signBody } from "../../adapters/hono/mod.ts";
+import { bearerCheck } from "../../adapters/hono/bearer.ts";
+import { HttpError } from "../../adapters/hono/http_error.ts";
 import { describe, test } from "../lib/t.ts";
 import { errorOf, OLD_SECRET, OLD_TOKEN, SECRET, setup, signed, TOKEN } from "./helpers.ts";
 
@@ -53,6 +55,30 @@ describe("hono router auth", () => {
       assert.equal(response.status, 200);
     }
     await bus.stop();
+  });
+
+  test("only a token presented whole and exact is accepted: not a prefix, an extension, a repeat or another case", () => {
+    const check = bearerCheck([TOKEN, OLD_TOKEN]);
+    assert.equal(check(`Bearer ${TOKEN}`), 0);
+    assert.equal(check(`Bearer ${OLD_TOKEN}`), 1);
+    for (
+      const guess of [
+        TOKEN.slice(0, -1),
+        TOKEN.slice(1),
+        `${TOKEN}x`,
+        `${TOKEN}${TOKEN}`,
+        TOKEN.slice(0, 8).repeat(Math.ceil(TOKEN.length / 8)).slice(0, TOKEN.length + 8),
+        TOKEN.toUpperCase() === TOKEN ? TOKEN.toLowerCase() : TOKEN.toUpperCase(),
+        `${TOKEN.slice(0, -1)}${String.fromCharCode(TOKEN.charCodeAt(TOKEN.length - 1) ^ 1)}`,
+        "x",
+      ]
+    ) {
+      assert.throws(
+        () => check(`Bearer ${guess}`),
+        (error) => error instanceof HttpError && error.status === 403,
+        guess,
+      );
+    }
   });
 
   test("health and openapi.json are public", async () => {
