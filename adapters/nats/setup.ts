@@ -253,6 +253,20 @@ async function ensureConsumer(
         }, not ${config.filter_subject}`,
       );
     }
+    // Settings edited by hand that would break delivery: a message no longer sent again after a
+    // crash, or never needing an ack. The others (ack wait, pending limit) are followed as found.
+    const broken = existing.config.ack_policy !== AckPolicy.Explicit
+      ? `ack_policy ${String(existing.config.ack_policy)}, not explicit`
+      : (existing.config.max_deliver ?? -1) > 0
+      ? `max_deliver ${String(existing.config.max_deliver)}, not unlimited (-1): edgebus counts attempts itself`
+      : undefined;
+    if (broken) {
+      throw new EdgebusError(
+        "conflict",
+        `Cannot use consumer ${config.durable_name} on ${stream}: it exists with ${broken}. edgebus neither uses ` +
+          `nor changes a consumer set up otherwise: put it back (\`nats consumer edit ${stream} ${config.durable_name}\`)`,
+      );
+    }
     // 0 means "as many as its stream", which ensureStreams has checked.
     const copies = existing.config.num_replicas || config.num_replicas;
     if (copies !== config.num_replicas) {

@@ -59,4 +59,36 @@ describe("nats replicas", () => {
     assert.equal((await jsm.streams.info(stream)).config.storage, "memory");
     await nc.close();
   });
+
+  test("a handler's consumer edited by hand to stop redelivering is refused at start, named, and left as it was", async () => {
+    const prefix = freshPrefix();
+    const first = createBus({ driver: testDriver(server, { prefix }) });
+    first.on("user.joined", { id: "welcome" }, () => {});
+    await first.start();
+    await first.stop();
+    const nc = await tcpConnect({ servers: server.tcpUrl });
+    const jsm = await jetstreamManager(nc);
+    const stream = (await jsm.streams.names().next()).find((name) =>
+      name.startsWith(prefix.toUpperCase()) && name.endsWith("_EVENTS")
+    );
+    assert.ok(stream, "the events stream exists");
+    const consumers = await jsm.consumers.list(stream).next();
+    const events = consumers.find((c) => c.name.startsWith("h_"));
+    assert.ok(events, "the handler's consumer exists");
+    await jsm.consumers.update(stream, events.name, { max_deliver: 3 });
+
+    const second = createBus({ driver: testDriver(server, { prefix }) });
+    second.on("user.joined", { id: "welcome" }, () => {});
+    const error = await rejection(() => second.start());
+    assert.equal(error.code, "conflict");
+    assert.equal(
+      error.message,
+      `Cannot use consumer ${events.name} on ${stream}: it exists with max_deliver 3, not unlimited (-1): edgebus ` +
+        `counts attempts itself. edgebus neither uses nor changes a consumer set up otherwise: put it back ` +
+        `(\`nats consumer edit ${stream} ${events.name}\`)`,
+    );
+    await second.stop();
+    assert.equal((await jsm.consumers.info(stream, events.name)).config.max_deliver, 3);
+    await nc.close();
+  });
 });
