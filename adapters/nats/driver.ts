@@ -16,6 +16,7 @@ import { cronRunner } from "./cron_runner.ts";
 import { unavailable } from "./errors.ts";
 import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
 import { union, updateOutcome } from "./outcome.ts";
+import { attachPipe, pipeFor } from "./pipe.ts";
 import { publishAll, publishRetry } from "./publish.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
@@ -227,7 +228,9 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
       };
       const specs = await consumersOf(runner?.handlers ?? []);
       if (runner) {
-        consumption = await startConsumers(jetstream(nc), jsm, specs, {
+        const client = jetstream(nc);
+        attachPipe(pipeFor(nc), client, jsm);
+        consumption = await startConsumers(client, jsm, specs, {
           names,
           runner,
           ids,

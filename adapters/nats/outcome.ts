@@ -3,6 +3,7 @@ import { EdgebusError } from "../../mod.ts";
 import type { Envelope, HandlerResult } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
 import { type Names, outcomeSubject } from "./names.ts";
+import { LAST_SUBJECT_SEQUENCE, pipeOf } from "./pipe.ts";
 
 /** What became of an event so far: one message per event, changed by compare-and-set. */
 export interface EventOutcome {
@@ -37,7 +38,10 @@ export interface Versioned {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const NONE: Versioned = { value: undefined, seq: 0 };
+/** ms an outcome's read or write waits for JetStream: nats.js's default for both. */
+const REQUEST_TIMEOUT = 5_000;
 
 /**
  * Reads an event's outcome.
@@ -48,6 +52,11 @@ const NONE: Versioned = { value: undefined, seq: 0 };
  * @returns the outcome and its version
  */
 export async function readOutcome(jsm: JetStreamManager, names: Names, id: string): Promise<Versioned> {
+  const pipe = pipeOf(jsm);
+  if (pipe) {
+    const found = await pipe.last(names.outcomesStream, outcomeSubject(names, id), REQUEST_TIMEOUT);
+    return found ? { value: JSON.parse(decoder.decode(found.data)), seq: found.seq } : NONE;
+  }
   const msg = await jsm.direct.getMessage(names.outcomesStream, { last_by_subj: outcomeSubject(names, id) });
   return msg ? { value: msg.json<EventOutcome>(), seq: msg.seq } : NONE;
 }
@@ -77,9 +86,12 @@ export async function updateOutcome(
     const next = change(current.value);
     if (!next) return undefined;
     try {
-      const ack = await client.publish(outcomeSubject(names, id), encoder.encode(JSON.stringify(next)), {
-        expect: { lastSubjectSequence: current.seq },
-      });
+      const subject = outcomeSubject(names, id);
+      const data = encoder.encode(JSON.stringify(next));
+      const pipe = pipeOf(client);
+      const ack = pipe
+        ? await pipe.publish(subject, data, [[LAST_SUBJECT_SEQUENCE, String(current.seq)]], REQUEST_TIMEOUT)
+        : await client.publish(subject, data, { expect: { lastSubjectSequence: current.seq } });
       return { value: next, seq: ack.seq };
     } catch (error) {
       if (!hasApiCode(error, WRONG_LAST_SEQUENCE)) throw error;

@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstre
 import { headers as makeHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { type Envelope, envelopeJson } from "../../driver/mod.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
+import { type Ack, LAST_SUBJECT_SEQUENCE, MSG_ID, pipeOf } from "./pipe.ts";
 import { BUCKET_MS, bucketSubject, delayedSubject, eventSubject, type Names, retrySubject, routeOf } from "./names.ts";
 
 /** Header of a scheduled message: the subject it moves to when due. */
@@ -29,9 +30,12 @@ async function publishNew(
   subject: string,
   data: Uint8Array,
   options: { msgID: string; timeout: number; headers?: MsgHdrs },
-): Promise<PubAck | undefined> {
+): Promise<Ack | undefined> {
   try {
-    const ack = await js.publish(subject, data, { ...options, expect: { lastSubjectSequence: 0 } });
+    const pipe = options.headers ? undefined : pipeOf(js);
+    const ack = pipe
+      ? await pipe.publish(subject, data, [[MSG_ID, options.msgID], [LAST_SUBJECT_SEQUENCE, "0"]], options.timeout)
+      : await js.publish(subject, data, { ...options, expect: { lastSubjectSequence: 0 } });
     return ack.duplicate ? undefined : ack;
   } catch (error) {
     if (hasApiCode(error, WRONG_LAST_SEQUENCE)) return undefined;

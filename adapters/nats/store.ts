@@ -21,6 +21,7 @@ import { buildRecord, type EventParts } from "./record.ts";
 import type { Registry } from "./registry.ts";
 import { deadSubject, delayedSubject, eventSubject, type Names, outcomeSubject, routeOf } from "./names.ts";
 import { MOVED_HEADER } from "./publish.ts";
+import { attachPipe, pipeFor } from "./pipe.ts";
 
 /** Runs a function with a JetStream client and manager. */
 export type WithJs = <T>(fn: (js: JetStreamClient, jsm: JetStreamManager) => Promise<T>) => Promise<T>;
@@ -37,7 +38,11 @@ export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promi
   const clientsOf = (nc: NatsConnection) => {
     let pair = clients.get(nc);
     if (!pair) {
-      pair = jetstreamManager(nc, { checkAPI: false }).then((jsm) => [jetstream(nc), jsm]);
+      pair = jetstreamManager(nc, { checkAPI: false }).then((jsm) => {
+        const js = jetstream(nc);
+        attachPipe(pipeFor(nc), js, jsm);
+        return [js, jsm];
+      });
       clients.set(nc, pair);
     }
     return pair;
