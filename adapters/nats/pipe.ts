@@ -125,9 +125,18 @@ function openPipe(nc: NatsConnection): Pipe {
       sweeper = undefined;
     }
   };
+  // Ends the pipe: what waits and what comes later is refused with the reason.
+  const end = (reason: Error): void => {
+    ended ??= reason;
+    clearInterval(sweeper);
+    sweeper = undefined;
+    for (const w of waiting.values()) w.reject(ended);
+    waiting.clear();
+  };
   nc.subscribe(`${inbox}.*`, {
-    callback: (_error, msg) => {
-      if (!msg) return;
+    callback: (error, msg) => {
+      // The server refused the subscription (a permissions violation): no answer can come.
+      if (error) return end(error);
       const n = Number(msg.subject.slice(prefix.length));
       const w = waiting.get(n);
       if (!w) return; // answered after its timeout
@@ -135,12 +144,7 @@ function openPipe(nc: NatsConnection): Pipe {
       w.resolve(msg);
     },
   });
-  nc.closed().then(() => {
-    ended = new Error("connection closed");
-    clearInterval(sweeper);
-    for (const w of waiting.values()) w.reject(ended);
-    waiting.clear();
-  });
+  nc.closed().then(() => end(new Error("connection closed")));
 
   const request = (subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeout: number) =>
     new Promise<Msg>((resolve, reject) => {

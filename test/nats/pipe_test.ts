@@ -108,4 +108,32 @@ describe("nats pipe", () => {
     const closed = await rejection(() => pipe.publish(`${subjects}.b`, encoder.encode("x"), [], 300));
     assert.equal(closed.message, "connection closed");
   });
+
+  test("a reply subscription the server refuses fails every request at once with the server's reason", async () => {
+    // A user who may not subscribe to reply inboxes: nobody could ever answer this connection.
+    const locked = await startNatsServer({
+      config: [
+        'authorization { users = [ { user: "u", password: "p", permissions: { subscribe: { deny: ["_INBOX.>"] } } } ] }',
+      ],
+    });
+    const { servers, connect } = reach(locked);
+    const nc = await connect({
+      servers: [servers],
+      timeout: 5_000,
+      name: "pipe test",
+      maxReconnectAttempts: 0,
+      reconnectTimeWait: 0,
+      user: "u",
+      pass: "p",
+    } as never) as NatsConnection;
+    const pipe = pipeFor(nc);
+    const started = Date.now();
+    const error = await rejection(() => pipe.publish("anything.a", encoder.encode("x"), [], 3_000));
+    assert.match(error.message, /permissions violation/i);
+    assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
+    const next = await rejection(() => pipe.last("S", "anything.b", 3_000));
+    assert.equal(next, error);
+    await nc.close();
+    await locked.stop();
+  });
 });

@@ -43,13 +43,21 @@ export function findBinary(): string {
   );
 }
 
+/** How {@linkcode startNatsServer} configures the server. */
+export interface NatsServerOptions {
+  /** JetStream's file-store limit, such as `"2MB"`. @default {"4GB"} */
+  readonly maxFileStore?: string;
+  /** More lines for the config, such as `authorization { ... }`. */
+  readonly config?: readonly string[];
+}
+
 /**
  * Starts a nats-server with JetStream and WebSocket on free loopback ports.
  *
- * @param options `maxFileStore`: the JetStream file-store limit, such as `"2MB"` (default `"4GB"`)
+ * @param options the file-store limit and any more config
  * @returns the running server
  */
-export async function startNatsServer(options: { maxFileStore?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const bin = findBinary();
   const dir = mkdtempSync(join(tmpdir(), "edgebus-nats-"));
   const [tcp, ws] = [await freePort(), await freePort()];
@@ -61,6 +69,7 @@ export async function startNatsServer(options: { maxFileStore?: string } = {}): 
         `listen: "127.0.0.1:${tcp}"`,
         `jetstream { store_dir: "${join(dir, "js")}", max_memory_store: 256MB, max_file_store: ${maxFileStore} }`,
         `websocket { listen: "127.0.0.1:${ws}", no_tls: true, compression: false }`,
+        ...options.config ?? [],
       ].join("\n"),
     );
   writeConfig(options.maxFileStore ?? "4GB");
