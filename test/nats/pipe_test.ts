@@ -136,4 +136,36 @@ describe("nats pipe", () => {
     await nc.close();
     await locked.stop();
   });
+
+  test("a request to a subject the user may not publish to fails at once, and the others still get answers", async () => {
+    const fenced = await startNatsServer({
+      config: [
+        'authorization { users = [ { user: "u", password: "p", permissions: { publish: { deny: ["denied.>"] } } } ] }',
+      ],
+    });
+    const { servers, connect } = reach(fenced);
+    const nc = await connect({
+      servers: [servers],
+      timeout: 5_000,
+      name: "pipe test",
+      maxReconnectAttempts: 0,
+      reconnectTimeWait: 0,
+      user: "u",
+      pass: "p",
+    } as never) as NatsConnection;
+    await (await jetstreamManager(nc)).streams.add({ name: "OPEN", subjects: ["open.>"], allow_direct: true });
+    const pipe = pipeFor(nc);
+    const started = Date.now();
+    const [refused, taken] = await Promise.allSettled([
+      pipe.publish("denied.a", encoder.encode("x"), [], 3_000),
+      pipe.publish("open.a", encoder.encode("y"), [], 3_000),
+    ]);
+    assert.equal(refused.status, "rejected");
+    assert.match(String((refused as PromiseRejectedResult).reason?.message), /permissions violation/i);
+    assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
+    assert.equal(taken.status, "fulfilled");
+    assert.equal((taken as PromiseFulfilledResult<{ stream: string }>).value.stream, "OPEN");
+    await nc.close();
+    await fenced.stop();
+  });
 });
