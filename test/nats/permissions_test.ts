@@ -1,7 +1,8 @@
 /**
  * The README's permissions for a NATS user limited to what edgebus needs, held to a real
  * nats-server: a bus with exactly those runs a handler, a retry, a delayed event and a read; one
- * without the inbox subscription fails at once with the server's reason.
+ * without the inbox subscription, or refused the event's subject, fails at once with the
+ * server's reason.
  */
 import assert from "node:assert/strict";
 import { createBus, EdgebusError } from "../../mod.ts";
@@ -14,7 +15,7 @@ const server = await startNatsServer({
   config: [
     "authorization { users = [",
     `  { user: "worker", password: "w", permissions: { publish: ["${PREFIX}.>", "$JS.API.>", "$JS.ACK.>"], subscribe: ["_INBOX.>"] } }`,
-    `  { user: "noinbox", password: "n", permissions: { publish: ["${PREFIX}.>", "$JS.API.>", "$JS.ACK.>"], subscribe: ["other.>"] } }`,
+    `  { user: "noinbox", password: "n", permissions: { publish: ["${PREFIX}2.>", "$JS.API.>", "$JS.ACK.>"], subscribe: ["other.>"] } }`,
     `  { user: "noevents", password: "e", permissions: { publish: { allow: ["${PREFIX}3.>", "$JS.API.>", "$JS.ACK.>"], deny: ["${PREFIX}3.ev.>"] }, subscribe: ["_INBOX.>"] } }`,
     "] }",
   ],
@@ -55,7 +56,7 @@ describe("nats permissions", () => {
     const error = await bus.publish("perm.any", {}).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof EdgebusError, `expected an EdgebusError, got ${String(error)}`);
     assert.equal(error.code, "unavailable");
-    assert.match(error.message, /permissions violation/i);
+    assert.match(error.message, /permissions violation for subscription/i);
     assert.ok(Date.now() - started < 4_000, `told after ${Date.now() - started} ms`);
     await bus.stop();
   });
