@@ -110,31 +110,35 @@ describe("nats pipe", () => {
   });
 
   test("a reply subscription the server refuses fails every request at once with the server's reason", async () => {
-    // A user who may not subscribe to reply inboxes: nobody could ever answer this connection.
+    // A user who may not subscribe to reply inboxes: nobody could ever answer this connection. The
+    // server is stopped whatever happens (a failed test would otherwise leave it running under Bun).
     const locked = await startNatsServer({
       config: [
         'authorization { users = [ { user: "u", password: "p", permissions: { subscribe: { deny: ["_INBOX.>"] } } } ] }',
       ],
     });
-    const { servers, connect } = reach(locked);
-    const nc = await connect({
-      servers: [servers],
-      timeout: 5_000,
-      name: "pipe test",
-      maxReconnectAttempts: 0,
-      reconnectTimeWait: 0,
-      user: "u",
-      pass: "p",
-    } as never) as NatsConnection;
-    const pipe = pipeFor(nc);
-    const started = Date.now();
-    const error = await rejection(() => pipe.publish("anything.a", encoder.encode("x"), [], 3_000));
-    assert.match(error.message, /permissions violation/i);
-    assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
-    const next = await rejection(() => pipe.last("S", "anything.b", 3_000));
-    assert.equal(next, error);
-    await nc.close();
-    await locked.stop();
+    try {
+      const { servers, connect } = reach(locked);
+      const nc = await connect({
+        servers: [servers],
+        timeout: 5_000,
+        name: "pipe test",
+        maxReconnectAttempts: 0,
+        reconnectTimeWait: 0,
+        user: "u",
+        pass: "p",
+      } as never) as NatsConnection;
+      const pipe = pipeFor(nc);
+      const started = Date.now();
+      const error = await rejection(() => pipe.publish("anything.a", encoder.encode("x"), [], 3_000));
+      assert.match(error.message, /permissions violation/i);
+      assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
+      const next = await rejection(() => pipe.last("S", "anything.b", 3_000));
+      assert.equal(next, error);
+      await nc.close();
+    } finally {
+      await locked.stop();
+    }
   });
 
   test("a request to a subject the user may not publish to fails at once, and the others still get answers", async () => {
@@ -143,29 +147,32 @@ describe("nats pipe", () => {
         'authorization { users = [ { user: "u", password: "p", permissions: { publish: { deny: ["denied.>"] } } } ] }',
       ],
     });
-    const { servers, connect } = reach(fenced);
-    const nc = await connect({
-      servers: [servers],
-      timeout: 5_000,
-      name: "pipe test",
-      maxReconnectAttempts: 0,
-      reconnectTimeWait: 0,
-      user: "u",
-      pass: "p",
-    } as never) as NatsConnection;
-    await (await jetstreamManager(nc)).streams.add({ name: "OPEN", subjects: ["open.>"], allow_direct: true });
-    const pipe = pipeFor(nc);
-    const started = Date.now();
-    const [refused, taken] = await Promise.allSettled([
-      pipe.publish("denied.a", encoder.encode("x"), [], 3_000),
-      pipe.publish("open.a", encoder.encode("y"), [], 3_000),
-    ]);
-    assert.equal(refused.status, "rejected");
-    assert.match(String((refused as PromiseRejectedResult).reason?.message), /permissions violation/i);
-    assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
-    assert.equal(taken.status, "fulfilled");
-    assert.equal((taken as PromiseFulfilledResult<{ stream: string }>).value.stream, "OPEN");
-    await nc.close();
-    await fenced.stop();
+    try {
+      const { servers, connect } = reach(fenced);
+      const nc = await connect({
+        servers: [servers],
+        timeout: 5_000,
+        name: "pipe test",
+        maxReconnectAttempts: 0,
+        reconnectTimeWait: 0,
+        user: "u",
+        pass: "p",
+      } as never) as NatsConnection;
+      await (await jetstreamManager(nc)).streams.add({ name: "OPEN", subjects: ["open.>"], allow_direct: true });
+      const pipe = pipeFor(nc);
+      const started = Date.now();
+      const [refused, taken] = await Promise.allSettled([
+        pipe.publish("denied.a", encoder.encode("x"), [], 3_000),
+        pipe.publish("open.a", encoder.encode("y"), [], 3_000),
+      ]);
+      assert.equal(refused.status, "rejected");
+      assert.match(String((refused as PromiseRejectedResult).reason?.message), /permissions violation/i);
+      assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
+      assert.equal(taken.status, "fulfilled");
+      assert.equal((taken as PromiseFulfilledResult<{ stream: string }>).value.stream, "OPEN");
+      await nc.close();
+    } finally {
+      await fenced.stop();
+    }
   });
 });
