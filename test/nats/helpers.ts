@@ -1,4 +1,5 @@
 /** Shared by the NATS tests: one server per test file, and drivers isolated by prefix. */
+import assert from "node:assert/strict";
 import { connect as tcpConnect } from "@nats-io/transport-node";
 import type { Driver } from "../../mod.ts";
 import { type ConnectFn, natsDriver, type NatsDriverOptions } from "../../adapters/nats/mod.ts";
@@ -28,4 +29,25 @@ const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket ==
  */
 export function reach(server: NatsServer, tcp = !hasWebSocket): { servers: string; connect: ConnectFn } {
   return tcp ? { servers: server.tcpUrl, connect: tcpConnect } : { servers: server.wsUrl, connect: wsconnect };
+}
+
+/**
+ * The error a call rejects with, checked to be of `type`; fails the test when the call resolves.
+ *
+ * @param call what should reject
+ * @param type the error's class
+ * @returns the error
+ */
+export async function rejection<E extends Error = Error>(
+  call: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  type: new (...args: any[]) => E = Error as never,
+): Promise<E> {
+  try {
+    await call();
+  } catch (error) {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
+    return error;
+  }
+  throw new assert.AssertionError({ message: "expected a rejection" });
 }

@@ -9,37 +9,50 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { hasApiCode, unavailable, WRONG_LAST_SEQUENCE } from "../../adapters/nats/errors.ts";
 import { LAST_SUBJECT_SEQUENCE, MSG_ID, pipeFor } from "../../adapters/nats/pipe.ts";
 import { afterAll, describe, test } from "../lib/t.ts";
-import { freshPrefix, reach } from "./helpers.ts";
-import { startNatsServer } from "./server.ts";
+import { freshPrefix, reach, rejection } from "./helpers.ts";
+import { type NatsServer, startNatsServer } from "./server.ts";
 
 const server = await startNatsServer();
 afterAll(() => server.stop());
 const encoder = new TextEncoder();
 
-async function open(): Promise<{ nc: NatsConnection; stream: string; subjects: string }> {
-  const { servers, connect } = reach(server);
-  const nc = await connect({
+/** A connection of the test's own to `to`, with more options (a user) when given. */
+async function connectTo(to: NatsServer, more: Record<string, string> = {}): Promise<NatsConnection> {
+  const { servers, connect } = reach(to);
+  const options = {
     servers: [servers],
     timeout: 5_000,
     name: "pipe test",
     maxReconnectAttempts: 0,
     reconnectTimeWait: 0,
-  }) as NatsConnection;
+  };
+  return await connect({ ...options, ...more } as never) as NatsConnection;
+}
+
+async function open(): Promise<{ nc: NatsConnection; stream: string; subjects: string }> {
+  const nc = await connectTo(server);
   const prefix = freshPrefix();
   const stream = prefix.toUpperCase();
   await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${prefix}.>`], allow_direct: true });
   return { nc, stream, subjects: prefix };
 }
 
-/** The error a call rejects with, or fails the test. */
-async function rejection(call: () => Promise<unknown>): Promise<Error> {
+/**
+ * Runs `check` on a connection of user "u" to a server of its own, where that user has
+ * `permissions`; the server is stopped whatever happens (a failed test would otherwise leave it
+ * running under Bun).
+ */
+async function asUser(permissions: string, check: (nc: NatsConnection) => Promise<void>): Promise<void> {
+  const own = await startNatsServer({
+    config: [`authorization { users = [ { user: "u", password: "p", permissions: ${permissions} } ] }`],
+  });
   try {
-    await call();
-  } catch (error) {
-    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
-    return error;
+    const nc = await connectTo(own, { user: "u", pass: "p" });
+    await check(nc);
+    await nc.close();
+  } finally {
+    await own.stop();
   }
-  throw new assert.AssertionError({ message: "expected a rejection" });
 }
 
 describe("nats pipe", () => {
@@ -110,24 +123,8 @@ describe("nats pipe", () => {
   });
 
   test("a reply subscription the server refuses fails every request at once with the server's reason", async () => {
-    // A user who may not subscribe to reply inboxes: nobody could ever answer this connection. The
-    // server is stopped whatever happens (a failed test would otherwise leave it running under Bun).
-    const locked = await startNatsServer({
-      config: [
-        'authorization { users = [ { user: "u", password: "p", permissions: { subscribe: { deny: ["_INBOX.>"] } } } ] }',
-      ],
-    });
-    try {
-      const { servers, connect } = reach(locked);
-      const nc = await connect({
-        servers: [servers],
-        timeout: 5_000,
-        name: "pipe test",
-        maxReconnectAttempts: 0,
-        reconnectTimeWait: 0,
-        user: "u",
-        pass: "p",
-      } as never) as NatsConnection;
+    // A user who may not subscribe to reply inboxes: nobody could ever answer this connection.
+    await asUser('{ subscribe: { deny: ["_INBOX.>"] } }', async (nc) => {
       const pipe = pipeFor(nc);
       const started = Date.now();
       const error = await rejection(() => pipe.publish("anything.a", encoder.encode("x"), [], 3_000));
@@ -135,29 +132,11 @@ describe("nats pipe", () => {
       assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
       const next = await rejection(() => pipe.last("S", "anything.b", 3_000));
       assert.equal(next, error);
-      await nc.close();
-    } finally {
-      await locked.stop();
-    }
+    });
   });
 
   test("a request to a subject the user may not publish to fails at once, and the others still get answers", async () => {
-    const fenced = await startNatsServer({
-      config: [
-        'authorization { users = [ { user: "u", password: "p", permissions: { publish: { deny: ["denied.>"] } } } ] }',
-      ],
-    });
-    try {
-      const { servers, connect } = reach(fenced);
-      const nc = await connect({
-        servers: [servers],
-        timeout: 5_000,
-        name: "pipe test",
-        maxReconnectAttempts: 0,
-        reconnectTimeWait: 0,
-        user: "u",
-        pass: "p",
-      } as never) as NatsConnection;
+    await asUser('{ publish: { deny: ["denied.>"] } }', async (nc) => {
       await (await jetstreamManager(nc)).streams.add({ name: "OPEN", subjects: ["open.>"], allow_direct: true });
       const pipe = pipeFor(nc);
       const started = Date.now();
@@ -170,9 +149,6 @@ describe("nats pipe", () => {
       assert.ok(Date.now() - started < 2_000, `refused after ${Date.now() - started} ms, not at the timeout`);
       assert.equal(taken.status, "fulfilled");
       assert.equal((taken as PromiseFulfilledResult<{ stream: string }>).value.stream, "OPEN");
-      await nc.close();
-    } finally {
-      await fenced.stop();
-    }
+    });
   });
 });

@@ -4,22 +4,11 @@ import { connect as tcpConnect } from "@nats-io/transport-node";
 import { natsDriver } from "../../adapters/nats/mod.ts";
 import { createBus, EdgebusError } from "../../mod.ts";
 import { afterAll, describe, test } from "../lib/t.ts";
-import { freshPrefix, testDriver } from "./helpers.ts";
+import { freshPrefix, rejection, testDriver } from "./helpers.ts";
 import { startNatsServer } from "./server.ts";
 
 const server = await startNatsServer();
 afterAll(() => server.stop());
-
-/** The error a call rejects with, or fails the test. */
-async function rejection(call: () => Promise<unknown>): Promise<EdgebusError> {
-  try {
-    await call();
-  } catch (error) {
-    assert.ok(error instanceof EdgebusError, `expected an EdgebusError, got ${String(error)}`);
-    return error;
-  }
-  throw new assert.AssertionError({ message: "expected a rejection" });
-}
 
 describe("nats replicas", () => {
   test("natsDriver() refuses replicas outside 1 to 5", () => {
@@ -35,7 +24,7 @@ describe("nats replicas", () => {
 
   test("replicas: 3 on a single server is refused with what to do", async () => {
     const bus = createBus({ driver: testDriver(server, { prefix: freshPrefix(), replicas: 3 }) });
-    const error = await rejection(() => bus.publish("user.joined", {}));
+    const error = await rejection(() => bus.publish("user.joined", {}), EdgebusError);
     assert.equal(error.code, "conflict");
     assert.match(error.message, /^Cannot create stream T\w+ with 3 replicas: /);
     assert.match(error.message, /on a single server pass `replicas: 1`$/);
@@ -48,7 +37,7 @@ describe("nats replicas", () => {
     await first.publish("user.joined", { n: 1 });
     await first.stop();
     const second = createBus({ driver: testDriver(server, { prefix, storage: "file" }) });
-    const error = await rejection(() => second.publish("user.joined", { n: 2 }));
+    const error = await rejection(() => second.publish("user.joined", { n: 2 }), EdgebusError);
     assert.equal(error.code, "conflict");
     assert.match(error.message, /^Cannot use stream \w+: it exists with storage memory, not file\. /);
     assert.match(error.message, /delete it \(its events are lost\), or pass the driver options that match it$/);
@@ -79,7 +68,7 @@ describe("nats replicas", () => {
 
     const second = createBus({ driver: testDriver(server, { prefix }) });
     second.on("user.joined", { id: "welcome" }, () => {});
-    const error = await rejection(() => second.start());
+    const error = await rejection(() => second.start(), EdgebusError);
     assert.equal(error.code, "conflict");
     assert.equal(
       error.message,
