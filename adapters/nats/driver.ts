@@ -1,4 +1,4 @@
-import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   type Driver,
@@ -16,12 +16,11 @@ import { cronRunner } from "./cron_runner.ts";
 import { unavailable } from "./errors.ts";
 import { deadSubject, deriveNames, keyToken, type Names, routeOf } from "./names.ts";
 import { union, updateOutcome } from "./outcome.ts";
-import { attachPipe, pipeFor } from "./pipe.ts";
 import { publishAll, publishRetry } from "./publish.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
 import { consumerSpecs, ensureConsumers, ensureStreams, handlerKey } from "./setup.ts";
-import { natsStore, readParts, type WithJs, withJs } from "./store.ts";
+import { jetStreamOf, natsStore, readParts, type WithJs, withJs } from "./store.ts";
 import { buildRecord } from "./record.ts";
 
 /** Options of {@linkcode natsDriver}. */
@@ -154,7 +153,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
   let ready = false;
   const setUp = async (nc: NatsConnection): Promise<void> => {
     if (ready) return;
-    await ensureStreams(await jetstreamManager(nc, { checkAPI: false }), names, settings);
+    await ensureStreams((await jetStreamOf(nc))[1], names, settings);
     ready = true;
   };
   const link = createLink(connect, {
@@ -212,8 +211,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     cancel: (id) => js((client, jsm) => cancelEvent({ client, jsm, names, registry, now, timing }, id)),
     replay: (id) => js((client, jsm) => replayEvent({ client, jsm, names, registry, now, timing }, id)),
     async start(_dispatch, runner?: HandlerRunner) {
-      const nc = await link.get();
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const [client, jsm] = await jetStreamOf(await link.get());
       const ids = new Map<string, string>();
       const consumersOf = async (list: readonly HandlerInfo[]) => {
         for (const h of list) ids.set(handlerKey(group, h.id), h.id);
@@ -228,8 +226,6 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
       };
       const specs = await consumersOf(runner?.handlers ?? []);
       if (runner) {
-        const client = jetstream(nc);
-        attachPipe(pipeFor(nc), client, jsm);
         consumption = await startConsumers(client, jsm, specs, {
           names,
           runner,

@@ -26,6 +26,29 @@ import { attachPipe, pipeFor } from "./pipe.ts";
 /** Runs a function with a JetStream client and manager. */
 export type WithJs = <T>(fn: (js: JetStreamClient, jsm: JetStreamManager) => Promise<T>) => Promise<T>;
 
+// One client and manager per connection, shared by every part of the driver: making them on every
+// call costs publish throughput. They reach the connection's lean request path (pipe.ts).
+const clients = new WeakMap<NatsConnection, Promise<[JetStreamClient, JetStreamManager]>>();
+
+/**
+ * The JetStream client and manager of a connection, made once.
+ *
+ * @param nc the connection
+ * @returns its client and manager
+ */
+export function jetStreamOf(nc: NatsConnection): Promise<[JetStreamClient, JetStreamManager]> {
+  let pair = clients.get(nc);
+  if (!pair) {
+    pair = jetstreamManager(nc, { checkAPI: false }).then((jsm) => {
+      const js = jetstream(nc);
+      attachPipe(pipeFor(nc), js, jsm);
+      return [js, jsm];
+    });
+    clients.set(nc, pair);
+  }
+  return pair;
+}
+
 /**
  * Adapts a connection getter to a {@linkcode WithJs}.
  *
@@ -33,23 +56,9 @@ export type WithJs = <T>(fn: (js: JetStreamClient, jsm: JetStreamManager) => Pro
  * @returns the adapter
  */
 export function withJs(use: <T>(fn: (nc: NatsConnection) => Promise<T>) => Promise<T>): WithJs {
-  // One client and manager per connection: making them on every call costs publish throughput.
-  const clients = new WeakMap<NatsConnection, Promise<[JetStreamClient, JetStreamManager]>>();
-  const clientsOf = (nc: NatsConnection) => {
-    let pair = clients.get(nc);
-    if (!pair) {
-      pair = jetstreamManager(nc, { checkAPI: false }).then((jsm) => {
-        const js = jetstream(nc);
-        attachPipe(pipeFor(nc), js, jsm);
-        return [js, jsm];
-      });
-      clients.set(nc, pair);
-    }
-    return pair;
-  };
   return (fn) =>
     use(async (nc) => {
-      const [js, jsm] = await clientsOf(nc);
+      const [js, jsm] = await jetStreamOf(nc);
       return fn(js, jsm);
     });
 }
