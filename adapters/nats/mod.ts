@@ -18,5 +18,8 @@
  *
  * @module
  */
+// Resolved first, so that a project missing the NATS peers is told to install the JetStream
+// client by name (the driver's own modules reach @nats-io/nats-core first).
+import "@nats-io/jetstream";
 export { natsDriver, type NatsDriverOptions } from "./driver.ts";
 export type { ConnectFn, NatsConnectionLike, NatsConnectOptions } from "./connect.ts";
