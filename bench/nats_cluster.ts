@@ -1,16 +1,18 @@
 /**
  * The NATS driver on a 3-node JetStream cluster with 3 replicas, against raw nats.js on the same
  * cluster in the same run (R3 streams for both): acked publish throughput (100 in flight,
- * 256-byte bodies), and publish → handler done throughput (raw: a consume-and-ack loop).
+ * 256-byte bodies), and publish → handler done throughput (raw: a consume-and-ack loop; and
+ * nats.js making edgebus's own JetStream operations, as in `nats_e2e.ts`).
  *
  * Run: `npx bun bench/nats_cluster.ts` (WebSocket), `npx deno run -A bench/nats_cluster.ts --tcp`.
  */
-import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createBus } from "../mod.ts";
 import { natsDriver } from "../adapters/nats/mod.ts";
 import { startNatsCluster } from "../test/nats/cluster.ts";
 import { row } from "./lib.ts";
 import { pipelined, rate, reach, RUNTIME } from "./nats_common.ts";
+import { edgebus, measure, rawLoop, sameOperations } from "./nats_e2e_lib.ts";
 
 const COUNT = Number(globalThis.process?.env?.COUNT ?? 10_000);
 const E2E_COUNT = Number(globalThis.process?.env?.E2E_COUNT ?? 5_000);
@@ -70,61 +72,25 @@ async function publishRuns(): Promise<Publish> {
   return best;
 }
 
-/** Publish → handler done: a raw consume-and-ack loop, then the bus, each on its own R3 streams. */
-async function e2eRuns(): Promise<{ raw: number; bus: number }> {
-  // deno-lint-ignore no-explicit-any
-  const nc: any = await connect({ ...options, name: "raw-e2e" } as never);
-  const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: "RAWE2E", subjects: ["rawe2e.>"], num_replicas: REPLICAS });
-  await jsm.consumers.add("RAWE2E", {
-    durable_name: "w",
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 10_000,
-    num_replicas: REPLICAS,
-  });
-  const js = jetstream(nc);
-  const payload = new TextEncoder().encode(JSON.stringify(body));
-  let done = 0;
-  let finish: () => void = () => {};
-  const all = new Promise<void>((r) => (finish = r));
-  const messages = await (await js.consumers.get("RAWE2E", "w")).consume({ max_messages: 256 });
-  (async () => {
-    for await (const m of messages) {
-      m.ack();
-      if (++done === E2E_COUNT) finish();
-    }
-  })();
-  let started = performance.now();
-  await pipelined(E2E_COUNT, IN_FLIGHT, () => js.publish("rawe2e.event", payload));
-  await all;
-  const raw = E2E_COUNT / ((performance.now() - started) / 1000);
-  messages.stop();
-  await nc.close();
-
-  const bus = createBus({ driver: natsDriver({ servers, connect, prefix: "cle2e", replicas: REPLICAS }) });
-  let handled = 0;
-  let finished: () => void = () => {};
-  const over = new Promise<void>((r) => (finished = r));
-  bus.on("bench.event", () => {
-    // The handler's result is saved after it returns: count it done on the next turn.
-    queueMicrotask(() => {
-      if (++handled === E2E_COUNT) finished();
-    });
-  });
-  await bus.start();
-  started = performance.now();
-  await pipelined(E2E_COUNT, IN_FLIGHT, () => bus.publish("bench.event", body));
-  await over;
-  const ours = E2E_COUNT / ((performance.now() - started) / 1000);
-  await bus.stop();
-  return { raw, bus: ours };
+/** Publish → handler done: the raw loop, nats.js making edgebus's operations, and the bus, each on its own R3 streams. */
+async function e2eRuns(): Promise<{ raw: number; same: number; bus: number }> {
+  const [raw, same, bus] = [rawLoop(REPLICAS), sameOperations(REPLICAS), edgebus(REPLICAS)];
+  return {
+    raw: (await measure(raw, servers, connect, "c1", E2E_COUNT)).throughput,
+    same: (await measure(same, servers, connect, "c2", E2E_COUNT)).throughput,
+    bus: (await measure(bus, servers, connect, "c3", E2E_COUNT)).throughput,
+  };
 }
 
 try {
   console.log(`nats cluster: 3 nodes, R${REPLICAS} (${RUNTIME}, ${transport}, ${IN_FLIGHT} in flight, 256 B)`);
   const pub = await publishRuns();
   const e2e = await e2eRuns();
-  console.log(`  publish -> done: raw ${rate(e2e.raw)}  bus ${rate(e2e.bus)}`);
+  console.log(
+    `  publish -> done: raw ${rate(e2e.raw)}  nats.js with edgebus's operations ${rate(e2e.same)}  bus ${
+      rate(e2e.bus)
+    }`,
+  );
   const label = `3 nodes, R${REPLICAS}`;
   row(
     `acked publish, ${label}, ${transport}, ${IN_FLIGHT} in flight, msg/s (vs raw js.publish)`,
@@ -143,6 +109,12 @@ try {
     rate(e2e.bus),
     rate(e2e.raw),
     (e2e.bus / e2e.raw).toFixed(2),
+  );
+  row(
+    `publish → handler done, ${label}, ${transport}, events/s (vs nats.js making edgebus's JetStream operations)`,
+    rate(e2e.bus),
+    rate(e2e.same),
+    (e2e.bus / e2e.same).toFixed(2),
   );
 } finally {
   await cluster.stop();
