@@ -7,6 +7,7 @@ import {
   readEnvelope,
 } from "../../driver/mod.ts";
 import { atMost } from "./connect.ts";
+import { CONSUMER_NOT_FOUND, hasApiCode, STREAM_NOT_FOUND } from "./errors.ts";
 import { deadSubject, keyToken, type Names } from "./names.ts";
 import { readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
 import { publishRetry } from "./publish.ts";
@@ -27,6 +28,12 @@ export interface ConsumeDeps {
   /** ms to wait for JetStream to acknowledge a write. */
   readonly timeout: number;
   readonly now: () => number;
+  /**
+   * Makes a handler's consumers (and their stream) again when they were deleted under the
+   * running process: by an operator, or by the server once no process pulled for its inactive
+   * threshold. They start from the events published from then on, as a new handler does.
+   */
+  readonly recreate: (spec: ConsumerSpec) => Promise<void>;
 }
 
 /** Pull loops over this process's consumers. */
@@ -203,12 +210,22 @@ const REOPEN_EVERY = 200;
 const REOPEN_WAIT = 1_000;
 
 /**
- * Ends the messages when their consumer's leader is gone: heartbeats missed, or a pull that
- * met no responder (no leader at the moment), so that the lane is reopened.
+ * What ends a lane's messages so that the lane is reopened: its consumer's leader is gone
+ * (heartbeats missed, or a pull met no responder: no leader at the moment), or the consumer or
+ * its stream was deleted (the reopen then makes them again).
  */
+const REOPEN_ON = new Set([
+  "heartbeats_missed",
+  "no_responders",
+  "consumer_deleted",
+  "consumer_not_found",
+  "stream_not_found",
+]);
+
+/** Ends the messages on a status of {@linkcode REOPEN_ON}. */
 async function watch(messages: ConsumerMessages): Promise<void> {
   for await (const status of messages.status()) {
-    if (status.type === "heartbeats_missed" || status.type === "no_responders") {
+    if (REOPEN_ON.has(status.type)) {
       messages.stop();
       return;
     }
@@ -358,7 +375,13 @@ export async function startConsumers(
       }
       if (stopping) break;
       await new Promise((resolve) => setTimeout(resolve, REOPEN_EVERY));
-      messages = await open(lane, REOPEN_WAIT).catch(() => undefined);
+      messages = await open(lane, REOPEN_WAIT).catch(async (error) => {
+        // Gone, not merely without a leader for a moment: made again, and pulled at the next try.
+        if (hasApiCode(error, CONSUMER_NOT_FOUND) || hasApiCode(error, STREAM_NOT_FOUND)) {
+          await deps.recreate(lane.spec).catch(() => {});
+        }
+        return undefined;
+      });
       if (stopping) messages?.stop();
     }
   };

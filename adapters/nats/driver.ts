@@ -19,7 +19,7 @@ import { union, updateOutcome } from "./outcome.ts";
 import { publishAll, publishRetry } from "./publish.ts";
 import { createRegistry, type Registry } from "./registry.ts";
 import { type Scheduler, startScheduling } from "./scheduler.ts";
-import { consumerSpecs, ensureConsumers, ensureStreams, handlerKey } from "./setup.ts";
+import { type ConsumerSpec, consumerSpecs, ensureConsumers, ensureStreams, handlerKey } from "./setup.ts";
 import { jetStreamOf, natsStore, readParts, type WithJs, withJs } from "./store.ts";
 import { buildRecord } from "./record.ts";
 
@@ -213,14 +213,12 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     async start(_dispatch, runner?: HandlerRunner) {
       const [client, jsm] = await jetStreamOf(await link.get());
       const ids = new Map<string, string>();
+      const ensure = (spec: ConsumerSpec) =>
+        ensureConsumers(jsm, spec, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge, replicas);
       const consumersOf = async (list: readonly HandlerInfo[]) => {
         for (const h of list) ids.set(handlerKey(group, h.id), h.id);
         const specs = consumerSpecs(names, list.map((h) => ({ handler: handlerKey(group, h.id), pattern: h.pattern })));
-        await Promise.all(
-          specs.map((s) =>
-            ensureConsumers(jsm, s, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge, replicas)
-          ),
-        );
+        await Promise.all(specs.map(ensure));
         registry.refresh();
         return specs;
       };
@@ -235,6 +233,11 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
           lead: DIRECT_LEAD,
           timeout,
           now,
+          recreate: async (spec) => {
+            await ensureStreams(jsm, names, settings);
+            await ensure(spec);
+            registry.refresh();
+          },
         });
         // Handlers added after start() (bus.on later) get their consumers in order.
         let chain = Promise.resolve();

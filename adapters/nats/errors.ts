@@ -45,6 +45,10 @@ export function hasApiCode(error: unknown, code: number): boolean {
 export const INSUFFICIENT_RESOURCES: readonly number[] = [10023, 10047];
 /** `err_code` of "wrong last sequence", the failed compare-and-set of an expected sequence. */
 export const WRONG_LAST_SEQUENCE = 10071;
+/** `err_code` of "consumer not found". */
+export const CONSUMER_NOT_FOUND = 10014;
+/** `err_code` of "stream not found". */
+export const STREAM_NOT_FOUND = 10059;
 /** `err_code` of "stream name already in use with a different configuration". */
 export const STREAM_NAME_IN_USE = 10058;
 /** `err_code` of "subjects overlap with an existing stream". */

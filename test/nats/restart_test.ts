@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import type { NatsConnectionLike } from "../../adapters/nats/mod.ts";
 import { createBus, type Event } from "../../mod.ts";
 import { afterAll, describe, eventually, sleep, test } from "../lib/t.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as tcpConnect } from "@nats-io/transport-node";
 import { freshPrefix, reach, testDriver } from "./helpers.ts";
 import { startNatsServer } from "./server.ts";
 
@@ -99,5 +101,41 @@ describe("nats restarts", () => {
     assert.deepEqual(new Set(runs.keys()), new Set(ids));
     assert.deepEqual([...runs.values()].filter((n) => n !== 1), [], "an event was delivered twice");
     await Promise.all([survivor.stop(), doomed.stop().catch(() => {})]);
+  }, 30_000);
+
+  test("a handler whose consumers or stream were deleted takes new events again", async () => {
+    const prefix = freshPrefix();
+    const admin = await tcpConnect({ servers: server.tcpUrl });
+    const jsm = await jetstreamManager(admin);
+    const bus = createBus({ driver: testDriver(server, { prefix }) });
+    const handled: unknown[] = [];
+    bus.on("user.joined", (event) => void handled.push(event.body));
+    await bus.start();
+    await bus.publish("user.joined", 1);
+    await eventually(() => handled.length === 1);
+    const stream = `${prefix.toUpperCase()}_EVENTS`;
+    const consumers = async () => {
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list(stream)) names.push(c.name);
+      return names.sort();
+    };
+    const made = await consumers();
+    assert.equal(made.length, 2, `expected the handler's two consumers, found ${made.join(", ")}`);
+
+    // An operator removes the handler's consumers (the server does the same to a consumer no
+    // process pulled from for its inactive threshold): the process makes them again.
+    for (const name of made) await jsm.consumers.delete(stream, name);
+    await eventually(async () => (await consumers()).length === 2, 5_000);
+    await bus.publish("user.joined", 2);
+    await eventually(() => handled.length === 2, 5_000);
+
+    // The whole stream goes, its events with it: the process makes it again, and its consumers.
+    await jsm.streams.delete(stream);
+    await eventually(async () => (await consumers().catch(() => [])).length === 2, 5_000);
+    await bus.publish("user.joined", 3);
+    await eventually(() => handled.length === 3, 5_000);
+    assert.deepEqual(handled, [1, 2, 3]);
+    await bus.stop();
+    await admin.close();
   }, 30_000);
 });
