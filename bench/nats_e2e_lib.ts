@@ -101,7 +101,8 @@ export const rawLoop = (replicas = 1): Make => async (servers, connect, done, ta
 /**
  * edgebus's JetStream operations made with nats.js: a compare-and-set publish with a message id
  * on the event's subject; per message a direct get of its outcome, a compare-and-set write of
- * the outcome, then the ack, as many at once as edgebus's default concurrency (64).
+ * the outcome, then the ack. Messages are pulled 64 at a time, as edgebus pulls with its default
+ * `concurrency`, and each is handled as soon as it arrives.
  */
 export const sameOperations = (replicas = 1): Make => async (servers, connect, done, tag) => {
   const raw = await rawConnection(connect, servers, "raw-same", true);
