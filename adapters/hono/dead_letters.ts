@@ -1,8 +1,5 @@
-import type { Hono } from "hono";
-import { describeRoute } from "hono-openapi";
 import { assertId, type Bus } from "../../mod.ts";
 import type { Guards } from "./events.ts";
-import type { RouterEnv } from "./guard.ts";
 import { HttpError } from "./http_error.ts";
 import { listQuery } from "./input.ts";
 import type { routeDocs } from "./openapi.ts";
@@ -10,22 +7,16 @@ import type { routeDocs } from "./openapi.ts";
 /**
  * Adds the dead-letter routes: list, replay and delete.
  *
- * @param app the router
  * @param bus the bus
  * @param guards the auth checks
  * @param docs the OpenAPI description of each route
  *
  * @example
  * ```ts ignore
- * deadLetterRoutes(app, bus, guards, routeDocs([]));
+ * deadLetterRoutes(bus, guards, routeDocs([]));
  * ```
  */
-export function deadLetterRoutes(
-  app: Hono<RouterEnv>,
-  bus: Bus,
-  guards: Guards,
-  docs: ReturnType<typeof routeDocs>,
-): void {
+export function deadLetterRoutes(bus: Bus, guards: Guards, docs: ReturnType<typeof routeDocs>): void {
   const dead = async (id: string): Promise<void> => {
     assertId(id);
     const record = await bus.get(id);
@@ -35,12 +26,12 @@ export function deadLetterRoutes(
     }
   };
 
-  app.get("/dead-letters", describeRoute(docs.deadLetters), guards.bare, async (c) => {
+  guards.bare.get("/dead-letters", docs.deadLetters, async (c) => {
     const { status: _ignored, ...query } = listQuery(c);
     return c.json(await bus.deadLetters.list(query), 200);
   });
 
-  app.post("/dead-letters/:id/replay", describeRoute(docs.replay), guards.bare, async (c) => {
+  guards.bare.post("/dead-letters/:id/replay", docs.replay, async (c) => {
     const id = c.req.param("id");
     await dead(id);
     if (!(await bus.deadLetters.replay(id))) {
@@ -49,7 +40,7 @@ export function deadLetterRoutes(
     return c.json({ id }, 202, { "Edgebus-Event-Id": id });
   });
 
-  app.delete("/dead-letters/:id", describeRoute(docs.deleteDead), guards.bare, async (c) => {
+  guards.bare.delete("/dead-letters/:id", docs.deleteDead, async (c) => {
     const id = c.req.param("id");
     await dead(id);
     if (!(await bus.deadLetters.delete(id))) {

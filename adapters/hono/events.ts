@@ -1,35 +1,33 @@
-import type { Context, Hono, MiddlewareHandler } from "hono";
-import { describeRoute } from "hono-openapi";
+import type { Context } from "hono";
 import { assertId, type Bus } from "../../mod.ts";
 import { parseJson } from "./body.ts";
-import type { RouterEnv } from "./guard.ts";
+import type { RouterEnv, Routes } from "./guard.ts";
 import { HttpError } from "./http_error.ts";
 import { batchItems, HTTP_ORIGIN, httpAfter, listQuery, queryOrHeader } from "./input.ts";
 import type { routeDocs } from "./openapi.ts";
 
-/** The middleware each protected route runs first, with or without a body. */
+/** Adders of protected routes: their checks run first, with or without reading a body. */
 export interface Guards {
   /** For routes that take a JSON body. */
-  readonly body: MiddlewareHandler<RouterEnv>;
+  readonly body: Routes;
   /** For routes without a body. */
-  readonly bare: MiddlewareHandler<RouterEnv>;
+  readonly bare: Routes;
 }
 
 /**
  * Adds the event routes: publish (`POST /publish/:name`, and `POST /events/:name` as earlier
  * releases had it, left out of the OpenAPI document), batch publish, list, get and cancel.
  *
- * @param app the router
  * @param bus the bus
  * @param guards the auth and input checks
  * @param docs the OpenAPI description of each route
  *
  * @example
  * ```ts ignore
- * eventRoutes(app, bus, guards, routeDocs([]));
+ * eventRoutes(bus, guards, routeDocs([]));
  * ```
  */
-export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs: ReturnType<typeof routeDocs>): void {
+export function eventRoutes(bus: Bus, guards: Guards, docs: ReturnType<typeof routeDocs>): void {
   const publish = async (c: Context<RouterEnv>) => {
     const after = httpAfter(queryOrHeader(c, "after", "Edgebus-After"));
     const key = queryOrHeader(c, "id", "Idempotency-Key");
@@ -44,19 +42,19 @@ export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs
     const id = await bus.publish(c.req.param("name")!, options, body);
     return c.json({ id }, 202, { "Edgebus-Event-Id": id });
   };
-  app.post("/publish/:name", describeRoute(docs.publish), guards.body, publish);
+  guards.body.post("/publish/:name", docs.publish, publish);
   // The path of earlier releases: it shares its template with `/events/:id`, which OpenAPI 3.1
   // cannot describe under another parameter name, so the document lists `/publish/:name` only.
-  app.post("/events/:name", describeRoute({ ...docs.publish, hide: true }), guards.body, publish);
+  guards.body.post("/events/:name", { ...docs.publish, hide: true }, publish);
 
-  app.post("/events", describeRoute(docs.batch), guards.body, async (c) => {
+  guards.body.post("/events", docs.batch, async (c) => {
     const ids = await bus.publishBatch(batchItems(parseJson(c.get("rawBody"))));
     return c.json({ ids }, 202, { "Edgebus-Event-Id": ids.join(", ") });
   });
 
-  app.get("/events", describeRoute(docs.list), guards.bare, async (c) => c.json(await bus.list(listQuery(c)), 200));
+  guards.bare.get("/events", docs.list, async (c) => c.json(await bus.list(listQuery(c)), 200));
 
-  app.get("/events/:id", describeRoute(docs.get), guards.bare, async (c) => {
+  guards.bare.get("/events/:id", docs.get, async (c) => {
     const id = c.req.param("id");
     assertId(id);
     const record = await bus.get(id);
@@ -64,7 +62,7 @@ export function eventRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, docs
     return c.json(record, 200);
   });
 
-  app.delete("/events/:id", describeRoute(docs.cancel), guards.bare, async (c) => {
+  guards.bare.delete("/events/:id", docs.cancel, async (c) => {
     const id = c.req.param("id");
     assertId(id);
     const record = await bus.get(id);

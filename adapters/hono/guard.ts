@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, Handler, Hono } from "hono";
+import { describeRoute, type DescribeRouteOptions } from "hono-openapi";
 import { assertJsonType, readBody } from "./body.ts";
 import type { BearerCheck } from "./bearer.ts";
 import type { RateLimiter } from "./rate_limit.ts";
@@ -25,26 +26,21 @@ export interface GuardChecks {
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/** The checks of a protected route, run before its own work: throws an `HttpError` on a refusal. */
+export type Check = (c: Context<RouterEnv>) => Promise<void>;
+
 /**
- * The middleware in front of each protected route: the bearer token (401/403), then for routes
- * with a body the content type (415) and the size while reading (413), then the signature over
- * the raw bytes (401/403), then the rate limit (429). Nothing after it runs on a refusal.
+ * The checks in front of each protected route: the bearer token (401/403), then for routes with
+ * a body the content type (415) and the size while reading (413), then the signature over the
+ * raw bytes (401/403), then the rate limit (429). The raw body is left in `c.get("rawBody")`.
  *
  * @param checks the configured checks
  * @param withBody whether the route takes a JSON body
- * @returns the middleware
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { guard, type RouterEnv } from "./guard.ts";
- * const app = new Hono<RouterEnv>().post("/x", guard({}, true), (c) => c.json({ bytes: c.get("rawBody").length }));
- * console.log((await app.request("/x", { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status); // 200
- * ```
+ * @returns the check
  */
-export function guard(checks: GuardChecks, withBody: boolean): MiddlewareHandler<RouterEnv> {
+export function guard(checks: GuardChecks, withBody: boolean): Check {
   const { bearer, signature, limit } = checks;
-  return async (c, next) => {
+  return async (c) => {
     const client = bearer ? `token:${bearer(c.req.header("authorization"))}` : "anonymous";
     let raw: Uint8Array = EMPTY;
     if (withBody) {
@@ -54,6 +50,54 @@ export function guard(checks: GuardChecks, withBody: boolean): MiddlewareHandler
     if (signature) await signature(c.req.header(SIGNATURE_HEADER), raw);
     limit?.(client);
     c.set("rawBody", raw);
-    await next();
   };
+}
+
+/** A protected route's own work, run once its checks passed. */
+export type Handle<P extends string> = (c: Context<RouterEnv, P>) => Response | Promise<Response>;
+
+/** Adds protected routes to an app: a path, its OpenAPI description, and its work. */
+export interface Routes {
+  get<P extends string>(path: P, spec: DescribeRouteOptions, handle: Handle<P>): void;
+  post<P extends string>(path: P, spec: DescribeRouteOptions, handle: Handle<P>): void;
+  put<P extends string>(path: P, spec: DescribeRouteOptions, handle: Handle<P>): void;
+  delete<P extends string>(path: P, spec: DescribeRouteOptions, handle: Handle<P>): void;
+}
+
+/**
+ * Adds routes behind a check, each as one handler that runs the check and then the route's
+ * work, and carries the route's OpenAPI description. A route of one handler takes Hono's short
+ * path, with no middleware chain to compose: as three handlers (description, check, work) the
+ * chain cost about a microsecond of the router's 15 a request on Bun.
+ *
+ * @param app the app to add to
+ * @param check what runs first
+ * @returns the route adders
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { guard, guardedRoutes, type RouterEnv } from "./guard.ts";
+ * const app = new Hono<RouterEnv>();
+ * guardedRoutes(app, guard({}, true)).post("/x", { summary: "x" }, (c) => c.json({ bytes: c.get("rawBody").length }));
+ * const response = await app.request("/x", {
+ *   method: "POST",
+ *   body: "{}",
+ *   headers: { "content-type": "application/json" },
+ * });
+ * console.log(response.status, await response.json()); // 200 { bytes: 2 }
+ * ```
+ */
+export function guardedRoutes(app: Hono<RouterEnv>, check: Check): Routes {
+  const adder =
+    (method: "get" | "post" | "put" | "delete") =>
+    <P extends string>(path: P, spec: DescribeRouteOptions, handle: Handle<P>): void => {
+      const run = async (c: Context<RouterEnv, P>): Promise<Response> => {
+        await check(c as unknown as Context<RouterEnv>);
+        return await handle(c);
+      };
+      // hono-openapi finds a route's description on whichever of its handlers carries it.
+      app[method](path, Object.assign(run, describeRoute(spec)) as unknown as Handler<RouterEnv>);
+    };
+  return { get: adder("get"), post: adder("post"), put: adder("put"), delete: adder("delete") };
 }

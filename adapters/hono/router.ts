@@ -4,7 +4,7 @@ import type { Bus } from "../../mod.ts";
 import { bearerCheck } from "./bearer.ts";
 import { deadLetterRoutes } from "./dead_letters.ts";
 import { eventRoutes, type Guards } from "./events.ts";
-import { guard, type GuardChecks, type RouterEnv } from "./guard.ts";
+import { guard, type GuardChecks, guardedRoutes, type RouterEnv } from "./guard.ts";
 import { errorBody } from "./http_error.ts";
 import { routeDocs } from "./openapi.ts";
 import { specOptions } from "./openapi_document.ts";
@@ -55,19 +55,23 @@ export function router(bus: Bus, options: RouterOptions = {}): Hono<RouterEnv> {
   assertRouterOptions(options);
   const { onError = console.error } = options;
   const configured = checks(options);
-  const guards: Guards = { body: guard(configured, true), bare: guard(configured, false) };
+
   const security = [{
     ...(configured.bearer ? { bearer: [] } : {}),
     ...(configured.signature ? { signature: [] } : {}),
   }].filter((requirement) => Object.keys(requirement).length > 0);
   const docs = routeDocs(security);
   const app = new Hono<RouterEnv>();
+  const guards: Guards = {
+    body: guardedRoutes(app, guard(configured, true)),
+    bare: guardedRoutes(app, guard(configured, false)),
+  };
 
   app.get("/health", describeRoute(docs.health), (c) => c.json({ status: "ok" as const }, 200));
   app.get("/openapi.json", describeRoute(docs.openapi), openAPIRouteHandler(app, specOptions(options.openapi ?? {})));
-  eventRoutes(app, bus, guards, docs);
-  deadLetterRoutes(app, bus, guards, docs);
-  scheduleRoutes(app, bus, guards, security);
+  eventRoutes(bus, guards, docs);
+  deadLetterRoutes(bus, guards, docs);
+  scheduleRoutes(bus, guards, security);
 
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {

@@ -1,9 +1,7 @@
-import type { Hono } from "hono";
-import { describeRoute, type DescribeRouteOptions } from "hono-openapi";
+import type { DescribeRouteOptions } from "hono-openapi";
 import { type Bus, EdgebusError, MAX_NAME_LENGTH, MAX_SCHEDULE_ID, type ScheduleOptions } from "../../mod.ts";
 import { parseJson } from "./body.ts";
 import type { Guards } from "./events.ts";
-import type { RouterEnv } from "./guard.ts";
 import { HttpError } from "./http_error.ts";
 import { NAME_PATTERN } from "./patterns.ts";
 
@@ -183,35 +181,34 @@ function declaration(
  * Adds the schedule routes: `GET /schedules`, `GET`, `PUT` and `DELETE /schedules/:id`, behind
  * the router's auth.
  *
- * @param app the router
  * @param bus the bus
  * @param guards the auth checks
  * @param security the OpenAPI security requirement
  *
  * @example
  * ```ts ignore
- * scheduleRoutes(app, bus, guards, [{ bearer: [] }]);
+ * scheduleRoutes(bus, guards, [{ bearer: [] }]);
  * ```
  */
-export function scheduleRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, security: Security): void {
+export function scheduleRoutes(bus: Bus, guards: Guards, security: Security): void {
   const docs = scheduleDocs(security);
   const notFound = (id: string) => new HttpError(404, "not_found", `No schedule with id ${JSON.stringify(id)}`);
   const number = (value: string | undefined): number | undefined => value === undefined ? undefined : Number(value);
 
-  app.get("/schedules", describeRoute(docs.list), guards.bare, async (c) => {
+  guards.bare.get("/schedules", docs.list, async (c) => {
     const limit = number(c.req.query("limit") || undefined);
     const cursor = c.req.query("cursor") || undefined;
     return c.json(await bus.schedules.list({ limit, cursor }), 200);
   });
 
-  app.get("/schedules/:id", describeRoute(docs.get), guards.bare, async (c) => {
+  guards.bare.get("/schedules/:id", docs.get, async (c) => {
     const id = c.req.param("id");
     const found = await bus.schedules.get(id);
     if (!found) throw notFound(id);
     return c.json(found, 200);
   });
 
-  app.put("/schedules/:id", describeRoute(docs.put), guards.body, async (c) => {
+  guards.body.put("/schedules/:id", docs.put, async (c) => {
     const id = c.req.param("id");
     const { cron, name, body, options, paused } = declaration(parseJson(c.get("rawBody")));
     const result = await bus.schedule(id, cron, name, body, options);
@@ -223,7 +220,7 @@ export function scheduleRoutes(app: Hono<RouterEnv>, bus: Bus, guards: Guards, s
     return c.json(answer, result.change === "created" ? 201 : 200);
   });
 
-  app.delete("/schedules/:id", describeRoute(docs.delete), guards.bare, async (c) => {
+  guards.bare.delete("/schedules/:id", docs.delete, async (c) => {
     const id = c.req.param("id");
     if (!(await bus.schedules.delete(id))) throw notFound(id);
     return c.json({ id, deleted: true as const }, 200);
