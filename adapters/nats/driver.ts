@@ -258,6 +258,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
           leaseTtl,
           lead: SCHEDULER_LEAD,
           onRound: cron.onRound,
+          replicas,
         });
       }
     },

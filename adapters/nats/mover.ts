@@ -3,7 +3,7 @@ import { headers as makeHeaders } from "@nats-io/nats-core";
 import type { Envelope } from "../../driver/mod.ts";
 import { atMost } from "./connect.ts";
 import { hasApiCode, WRONG_LAST_SEQUENCE } from "./errors.ts";
-import { nextMessage } from "./messages.ts";
+import type { NextMessage } from "./messages.ts";
 import { bucketSubject, delayedSubject, type Names } from "./names.ts";
 import { readOutcome } from "./outcome.ts";
 import { DUE_HEADER, ID_HEADER, MOVED_HEADER, MSG_ID_HEADER, scheduleMove, SUBJECT_HEADER } from "./publish.ts";
@@ -17,6 +17,8 @@ export interface MoverDeps {
   readonly maxHeld: number;
   /** Bytes of messages read and not yet moved, at most. */
   readonly maxHeldBytes: number;
+  /** How a bucket is read: from the stream's leader when it has replicas. */
+  readonly next: NextMessage;
 }
 
 /** Moves the events of schedule buckets, each at its due time. */
@@ -160,7 +162,7 @@ export function createMover(deps: MoverDeps): Mover {
         bytes = 0;
       };
       for (;;) {
-        const msg = await atMost(nextMessage(jsm, names.scheduleStream, subject, from), MOVE_TIMEOUT);
+        const msg = await atMost(deps.next(jsm, names.scheduleStream, subject, from), MOVE_TIMEOUT);
         if (!msg) break;
         from = msg.seq + 1;
         const h: Held = { msg, id: msg.header.get(ID_HEADER), dropped: false };

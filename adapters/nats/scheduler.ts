@@ -2,7 +2,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { atMost } from "./connect.ts";
 import { createLease } from "./lease.ts";
 import type { Lease } from "./lease.ts";
-import { nextMessage } from "./messages.ts";
+import { type NextMessage, nextMessage, nextMessageFromLeader } from "./messages.ts";
 import { createMover, type Mover } from "./mover.ts";
 import { BUCKET_MS, type Names, SPANS, spanSubject } from "./names.ts";
 import type { WithJs } from "./store.ts";
@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   readonly grace: number;
   /** Told after each attempt on the lease whether this process holds it (schedules fire under it). */
   readonly onRound?: (held: boolean) => void;
+  /** How the schedule is read: from the stream's leader when it has replicas. */
+  readonly next: NextMessage;
 }
 
 /** A running scheduler. */
@@ -61,7 +63,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     js(async (_, jsm) => Math.floor(createdAt((await jsm.streams.info(names.scheduleStream)).created) / BUCKET_MS));
 
   const any = async (jsm: JetStreamManager, subject: string): Promise<boolean> =>
-    (await atMost(nextMessage(jsm, names.scheduleStream, subject, 0), READ_TIMEOUT)) !== null;
+    (await atMost(deps.next(jsm, names.scheduleStream, subject, 0), READ_TIMEOUT)) !== null;
 
   const safeCursor = (cursor: number, reached: number, closed: number): number =>
     Math.max(cursor, Math.min(reached, closed, ...moving, ...failed));
@@ -148,6 +150,8 @@ export interface SchedulingOptions {
   readonly lead: number;
   /** Told after each attempt on the lease whether this process holds it. */
   readonly onRound?: (held: boolean) => void;
+  /** Copies of the schedule stream: with more than one, it is read from its leader. */
+  readonly replicas: number;
 }
 
 /**
@@ -159,7 +163,9 @@ export interface SchedulingOptions {
  */
 export function startScheduling(options: SchedulingOptions): Scheduler {
   const { names, js, now, owner, tick, leaseTtl, lead, onRound } = options;
+  // A bucket read as empty is passed for good: with replicas, only the leader's answer will do.
+  const next = options.replicas > 1 ? nextMessageFromLeader : nextMessage;
   const lease = createLease(names, js, owner, leaseTtl, now);
-  const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576 });
-  return startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000, onRound });
+  const mover = createMover({ names, now, maxHeld: 10_000, maxHeldBytes: 32 * 1_048_576, next });
+  return startScheduler({ names, js, lease, mover, now, tick, lead, grace: 2_000, onRound, next });
 }

@@ -27,6 +27,8 @@ export interface ClusterNode {
   kill(): Promise<void>;
   /** Starts the process again on the same ports and store. */
   restart(): Promise<void>;
+  /** Sends SIGSTOP or SIGCONT to the process (a paused node falls behind, then catches up); false if none runs. */
+  signal(name: "SIGSTOP" | "SIGCONT"): boolean;
 }
 
 /** A running cluster. */
@@ -127,6 +129,9 @@ function createNode(
       }
       proc.kill("SIGKILL");
       throw new Error(`nats-server ${name} did not accept on port ${own.ws} within 10 s: ${log}`);
+    },
+    signal(signal) {
+      return node.running && node.child!.kill(signal);
     },
     async kill() {
       const proc = node.child;
