@@ -96,7 +96,17 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
           const b = bucket++;
           failed.delete(b);
           moving.add(b);
-          const { settled } = await mover.read(client, jsm, b);
+          let settled: Promise<void>;
+          try {
+            ({ settled } = await mover.read(client, jsm, b));
+          } catch (error) {
+            // Not read to the end (a read unanswered while a leader is elected): read again from
+            // the start next round. Left among the buckets being moved, it would be skipped by every
+            // later round and its events never moved.
+            moving.delete(b);
+            failed.add(b);
+            throw error;
+          }
           settled.catch(() => failed.add(b)).finally(() => moving.delete(b));
         }
         if (Date.now() - saved > tick) {
