@@ -71,9 +71,9 @@ async function nats(): Promise<void> {
     const published: number[] = [];
     const ran: number[] = [];
     // Only the ticks of the measured minutes count: a declaration that crosses a minute's start
-    // has its first schedules tick at that minute already. A run of an id seen before is counted
-    // apart, as a duplicate.
-    // Runs per schedule and minute in a byte each, so that the bookkeeping adds little to the heap measured.
+    // has its first schedules tick at that minute already. A second run of a schedule's tick is
+    // counted apart, as a duplicate; runs are kept per schedule and minute in a byte each, so that
+    // the bookkeeping adds little to the heap measured.
     let started = Infinity;
     const runs = new Uint8Array(COUNT * (MINUTES + 1));
     let duplicates = 0;

@@ -55,7 +55,6 @@ export function router(bus: Bus, options: RouterOptions = {}): Hono<RouterEnv> {
   assertRouterOptions(options);
   const { onError = console.error } = options;
   const configured = checks(options);
-
   const security = [{
     ...(configured.bearer ? { bearer: [] } : {}),
     ...(configured.signature ? { signature: [] } : {}),
