@@ -52,7 +52,7 @@ export async function handle(
   js: JetStreamClient,
   jsm: JetStreamManager,
   handlers: Gate,
-) {
+): Promise<void> {
   const { names, now, lead } = deps;
   const early = envelope.due - now();
   if (early > 2) return msg.nak(early);
