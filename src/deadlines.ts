@@ -4,16 +4,39 @@ export interface Deadline {
   cancel(): void;
 }
 
-interface Entry {
-  readonly at: number;
-  readonly fire: () => void;
-  live: boolean;
+/** What a deadline calls when it passes: a function, or an object's `expire` (no closure to make). */
+export interface Expiring {
+  expire(): void;
 }
 
 /** Entries of one length of wait, in the order they were added: so their deadlines are in order too. */
 interface Lane {
   entries: Entry[];
   head: number;
+  readonly ms: number;
+}
+
+/** One deadline: it is its own handle, so adding one makes a single object. */
+class Entry implements Deadline {
+  live = true;
+  constructor(
+    readonly at: number,
+    readonly target: Expiring | (() => void),
+    readonly lane: Lane,
+    readonly owner: { cancelled(entry: Entry): void },
+  ) {}
+
+  fire(): void {
+    const target = this.target;
+    if (typeof target === "function") target();
+    else target.expire();
+  }
+
+  cancel(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.owner.cancelled(this);
+  }
 }
 
 /**
@@ -27,7 +50,9 @@ interface Lane {
  * @param now the clock
  * @returns `add(ms, fire)`, calling `fire` once `ms` have passed unless cancelled first
  */
-export function deadlines(now: () => number = Date.now): { add(ms: number, fire: () => void): Deadline } {
+export function deadlines(
+  now: () => number = Date.now,
+): { add(ms: number, fire: Expiring | (() => void)): Deadline } {
   const lanes = new Map<number, Lane>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Infinity;
@@ -93,22 +118,24 @@ export function deadlines(now: () => number = Date.now): { add(ms: number, fire:
     for (const entry of due) entry.fire();
   }
 
+  const owner = {
+    // Runs end mostly in the order they started: the front is usually this entry.
+    cancelled(entry: Entry): void {
+      const lane = entry.lane;
+      if (lane.entries[lane.head] !== entry) return;
+      if (trim(lane.ms, lane) === undefined && lanes.size === 0) idle();
+    },
+  };
+
   return {
     add(ms, fire) {
-      const entry: Entry = { at: now() + ms, fire, live: true };
       let lane = lanes.get(ms);
-      if (!lane) lanes.set(ms, lane = { entries: [], head: 0 });
+      if (!lane) lanes.set(ms, lane = { entries: [], head: 0, ms });
+      const entry = new Entry(now() + ms, fire, lane, owner);
       lane.entries.push(entry);
       if (entry.at < timerAt) arm();
       else if (!held) hold();
-      return {
-        cancel() {
-          if (!entry.live) return;
-          entry.live = false;
-          // Runs end mostly in the order they started: the front is usually this entry.
-          if (lane!.entries[lane!.head] === entry && trim(ms, lane!) === undefined && lanes.size === 0) idle();
-        },
-      };
+      return entry;
     },
   };
 }

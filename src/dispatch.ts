@@ -16,7 +16,7 @@ import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
 import { compilePattern } from "./patterns.ts";
 import { isFinal } from "./statuses.ts";
-import { runHandler, type Shutdown } from "./run_handler.ts";
+import { runHandler, type RunResult, type Shutdown } from "./run_handler.ts";
 import type { Event, Handler, Publisher } from "./types.ts";
 
 /** Told of each handler added with `bus.on`. */
@@ -82,13 +82,23 @@ function dueHandlers(
 }
 
 /** Saves a record, trying again briefly so that a short store outage does not re-run handlers. */
-async function save(store: RecordStore, record: EventRecord, tries = 7): Promise<void> {
+function save(store: RecordStore, record: EventRecord, tries = 7): Promise<void> {
+  // The first write without an async function's frame: it nearly always succeeds.
+  try {
+    return store.put(record).then(undefined, (error: unknown) => saveAgain(store, record, error, tries));
+  } catch (error) {
+    return saveAgain(store, record, error, tries);
+  }
+}
+
+async function saveAgain(store: RecordStore, record: EventRecord, error: unknown, tries: number): Promise<void> {
   for (let i = 1;; i++) {
+    if (i >= tries) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** i));
     try {
       return await store.put(record);
-    } catch (error) {
-      if (i >= tries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** i));
+    } catch (again) {
+      error = again;
     }
   }
 }
@@ -106,24 +116,40 @@ export async function runOne(
   return (await attempt(deps, h, envelope, previous)).result;
 }
 
-async function attempt(
+function attempt(
   deps: DispatchDeps,
   h: Registered,
   envelope: Envelope,
   previous: HandlerResult | undefined,
-): Promise<{ result: HandlerResult; nonRetriable: boolean }> {
+): Promise<Attempt> {
   const event = toEvent(envelope);
   // The ids of events the handler published, after those of earlier attempts: made only when it
   // publishes (most handlers never do).
   let published: string[] | undefined;
-  const result = await runHandler({
+  return runHandler({
     handlerId: h.id,
     handler: h.handler,
     event,
     timeout: h.timeout,
     publisher: () => recording(deps.publisherFor(event), published ??= [...(previous?.published ?? [])]),
     shutdown: deps.shutdown,
-  });
+  }).then((result) => settle(deps, h, envelope, previous, result, published));
+}
+
+/** What one run of a handler comes to: its result, and whether it ends the event. */
+interface Attempt {
+  readonly result: HandlerResult;
+  readonly nonRetriable: boolean;
+}
+
+function settle(
+  deps: DispatchDeps,
+  h: Registered,
+  envelope: Envelope,
+  previous: HandlerResult | undefined,
+  result: RunResult,
+  published: string[] | undefined,
+): Attempt {
   const finishedAt = deps.now();
   const attempts = (previous?.attempts ?? 0) + 1;
   const ids = published ?? previous?.published;
@@ -195,7 +221,17 @@ interface Run {
  * Runs the due handlers in order. When several run, each success is saved before the next
  * starts, so a crash part-way never re-runs a handler that already succeeded.
  */
-async function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecord, due: Registered[]): Promise<Run> {
+function runDue(deps: DispatchDeps, envelope: Envelope, record: EventRecord, due: Registered[]): Promise<Run> {
+  if (due.length !== 1) return runInTurn(deps, envelope, record, due);
+  // One handler (the usual case): nothing to save between handlers.
+  const h = due[0];
+  return attempt(deps, h, envelope, record.handlers[h.id]).then((run) => ({
+    results: { ...record.handlers, [h.id]: run.result },
+    nonRetriable: run.nonRetriable,
+  }));
+}
+
+async function runInTurn(deps: DispatchDeps, envelope: Envelope, record: EventRecord, due: Registered[]): Promise<Run> {
   const { store } = deps;
   const results: Record<string, HandlerResult> = { ...record.handlers };
   let nonRetriable = false;

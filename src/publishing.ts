@@ -76,14 +76,10 @@ export function createPublishing(deps: PublishingDeps): Publishing {
     }));
   }
 
-  async function send(envelopes: readonly Envelope[], call: () => Promise<unknown>): Promise<void> {
+  function send(envelopes: readonly Envelope[], call: () => Promise<unknown>): Promise<unknown> {
     const starting = deps.autoStart();
-    if (starting) await starting;
-    try {
-      await transport("send the events", call);
-    } catch (error) {
-      throw mayHaveLanded(error, envelopes);
-    }
+    if (starting) return starting.then(() => send(envelopes, call));
+    return transport("send the events", call, (error) => mayHaveLanded(error, envelopes));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type Deadline, deadlines } from "./deadlines.ts";
+import { type Deadline, deadlines, type Expiring } from "./deadlines.ts";
 import { EdgebusError } from "./errors.ts";
 import type { Event, Handler, HandlerContext, Publisher } from "./types.ts";
 
@@ -38,12 +38,20 @@ export function assertTimeout(ms: unknown, what: string): asserts ms is number {
   }
 }
 
+/** A run that shutdown can end. */
+export interface Stoppable {
+  /** Ends the run at once as stopped by shutdown. */
+  stop(): void;
+}
+
 /** Lets runs learn of shutdown without one listener each on a shared signal. */
 export interface Shutdown {
   /** True once the bus has aborted its handlers. */
   readonly aborted: boolean;
-  /** Calls `fn` on shutdown; returns a function that forgets it. */
-  onAbort(fn: () => void): () => void;
+  /** Tells `run` of shutdown until it is forgotten. */
+  add(run: Stoppable): void;
+  /** Forgets a run that ended. */
+  delete(run: Stoppable): void;
 }
 
 /** What one run needs. */
@@ -58,9 +66,72 @@ export interface RunInput {
 }
 
 const OK: RunResult = { ok: true };
+const RESOLVED_OK: Promise<RunResult> = Promise.resolve(OK);
 // One timer for every run's timeout: most runs end long before it, and a runtime timer armed
 // and cleared per run costs more than the run of a small handler.
 const timeouts = deadlines();
+
+/**
+ * One handler run's state, in one object: its deadline and shutdown entries point at it rather
+ * than at closures of their own (a run of a small handler costs less than these would).
+ */
+class Run implements Stoppable, Expiring {
+  settled = false;
+  ms: number;
+  deadline: Deadline | undefined = undefined;
+  controller: AbortController | undefined = undefined;
+  reason: unknown = undefined;
+  publisher: Publisher | undefined = undefined;
+  resolve: ((result: RunResult) => void) | undefined = undefined;
+  /** How it ended, when it ended before anything waited for it. */
+  result: RunResult | undefined = undefined;
+
+  constructor(readonly input: RunInput) {
+    this.ms = input.timeout;
+  }
+
+  expire(): void {
+    this.end(new HandlerTimeoutError(this.input.handlerId, this.ms));
+  }
+
+  stop(): void {
+    this.end(new EdgebusError("stopped", `Handler "${this.input.handlerId}" was stopped by shutdown`));
+  }
+
+  end(error: unknown): void {
+    if (this.settled) return;
+    this.reason = error;
+    this.controller?.abort(error);
+    this.finish({ ok: false, error });
+  }
+
+  finish(result: RunResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline?.cancel();
+    this.input.shutdown.delete(this);
+    if (this.resolve) this.resolve(result);
+    else this.result = result;
+  }
+
+  arm(ms: number): void {
+    assertTimeout(ms, `handler "${this.input.handlerId}"`);
+    if (this.settled) return;
+    this.deadline?.cancel();
+    this.ms = ms;
+    this.deadline = timeouts.add(ms, this);
+  }
+
+  signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.reason !== undefined && !this.controller.signal.aborted) this.controller.abort(this.reason);
+    return this.controller.signal;
+  }
+
+  publish(args: unknown[]): Promise<string> {
+    return ((this.publisher ??= this.input.publisher()).publish as (...a: unknown[]) => Promise<string>)(...args);
+  }
+}
 
 /**
  * Runs one handler under its timeout. The handler's `signal` aborts on timeout and on
@@ -77,55 +148,26 @@ export function runHandler(input: RunInput): Promise<RunResult> {
     const error = new EdgebusError("stopped", `Handler "${handlerId}" was not run: the bus is stopping`);
     return Promise.resolve({ ok: false, error });
   }
-  return new Promise<RunResult>((resolve) => {
-    let controller: AbortController | undefined;
-    let reason: unknown;
-    let publisher: Publisher | undefined;
-    let deadline: Deadline | undefined;
-    let settled = false;
-    const finish = (result: RunResult): void => {
-      if (settled) return;
-      settled = true;
-      deadline?.cancel();
-      forget();
-      resolve(result);
-    };
-    const end = (error: unknown): void => {
-      if (settled) return;
-      reason = error;
-      controller?.abort(error);
-      finish({ ok: false, error });
-    };
-    const arm = (ms: number): void => {
-      assertTimeout(ms, `handler "${handlerId}"`);
-      if (settled) return;
-      deadline?.cancel();
-      deadline = timeouts.add(ms, () => end(new HandlerTimeoutError(handlerId, ms)));
-    };
-    const forget = shutdown.onAbort(() =>
-      end(new EdgebusError("stopped", `Handler "${handlerId}" was stopped by shutdown`))
-    );
-    const ctx: HandlerContext = {
-      get signal(): AbortSignal {
-        controller ??= new AbortController();
-        if (reason !== undefined && !controller.signal.aborted) controller.abort(reason);
-        return controller.signal;
-      },
-      setTimeout: arm,
-      publish: ((...args: unknown[]) =>
-        ((publisher ??= input.publisher()).publish as (...a: unknown[]) => Promise<string>)(...args)) as Publisher[
-          "publish"
-        ],
-    };
-    try {
-      arm(input.timeout);
-      const value = handler(event, ctx) as PromiseLike<unknown> | undefined;
-      if (value !== null && typeof value === "object" && typeof value.then === "function") {
-        value.then(() =>
-          finish(OK), (error: unknown) => finish({ ok: false, error }));
-      } else finish(OK);
-    } catch (error) {
-      finish({ ok: false, error });
-    }
-  });
+  const run = new Run(input);
+  const ctx: HandlerContext = {
+    get signal(): AbortSignal {
+      return run.signal();
+    },
+    setTimeout: (ms: number) => run.arm(ms),
+    publish: ((...args: unknown[]) => run.publish(args)) as Publisher["publish"],
+  };
+  try {
+    run.arm(input.timeout);
+    shutdown.add(run);
+    const value = handler(event, ctx) as PromiseLike<unknown> | undefined;
+    if (value !== null && typeof value === "object" && typeof value.then === "function") {
+      value.then(() => run.finish(OK), (error: unknown) => run.finish({ ok: false, error }));
+    } else run.finish(OK);
+  } catch (error) {
+    run.finish({ ok: false, error });
+  }
+  // Ended already (most handlers of a few lines): no promise of its own to make.
+  if (run.result === OK) return RESOLVED_OK;
+  if (run.result) return Promise.resolve(run.result);
+  return new Promise<RunResult>((resolve) => (run.resolve = resolve));
 }

@@ -1,21 +1,23 @@
-import type { Shutdown } from "./run_handler.ts";
+import type { Shutdown, Stoppable } from "./run_handler.ts";
 
-/** A shutdown flag with its listeners, one per running handler. */
+/** A shutdown flag with the runs under way, told of it. */
 export function shutdownSwitch(): Shutdown & { abort(): void } {
-  const listeners = new Set<() => void>();
+  const runs = new Set<Stoppable>();
   let aborted = false;
   return {
     get aborted() {
       return aborted;
     },
-    onAbort(fn) {
-      listeners.add(fn);
-      return () => listeners.delete(fn);
+    add(run) {
+      runs.add(run);
+    },
+    delete(run) {
+      runs.delete(run);
     },
     abort() {
       aborted = true;
-      for (const fn of listeners) fn();
-      listeners.clear();
+      for (const run of runs) run.stop();
+      runs.clear();
     },
   };
 }

@@ -7,15 +7,28 @@ import { EdgebusError } from "./errors.ts";
  *
  * @param doing what is being done, for the message (`read "evt-1"`)
  * @param call the call
+ * @param then changes the error thrown, once typed (a send's adds how to be sure of one delivery)
  * @returns what the call returned
  * @throws {EdgebusError} code `unavailable` for an untyped failure
  */
-export async function transport<T>(doing: string, call: () => Promise<T>): Promise<T> {
+export function transport<T>(
+  doing: string,
+  call: () => Promise<T>,
+  then: (error: unknown) => unknown = (error) => error,
+): Promise<T> {
+  const typed = (error: unknown): never => {
+    if (error instanceof EdgebusError) throw then(error);
+    throw then(
+      new EdgebusError("unavailable", `Cannot ${doing}: the transport failed (${String(error)})`, { cause: error }),
+    );
+  };
+  // Not an async function: the publish path calls it twice an event, and a promise chained
+  // on the call costs less than an async function's frame.
   try {
-    return await call();
+    const pending = call();
+    return (pending instanceof Promise ? pending : Promise.resolve(pending)).then(undefined, typed);
   } catch (error) {
-    if (error instanceof EdgebusError) throw error;
-    throw new EdgebusError("unavailable", `Cannot ${doing}: the transport failed (${String(error)})`, { cause: error });
+    return Promise.reject(error).then(undefined, typed);
   }
 }
 
