@@ -84,7 +84,10 @@ export interface BusOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Default handler timeout, ms. @default {5000} */
   readonly timeout?: number;
-  /** Publishing an id again within this many ms delivers it once. @default {86400000} (1 day) */
+  /**
+   * Publishing an id again within this many ms delivers it once (the memory driver: while it
+   * keeps the event's record, see its `maxFinished`). @default {86400000} (1 day)
+   */
   readonly dedupWindow?: number;
   /** How long `stop()` lets handlers run before their signal aborts, ms. @default {10000} */
   readonly gracePeriod?: number;

@@ -62,6 +62,65 @@ describe("memory driver", () => {
     assert.ok(await store.get("n0"));
   });
 
+  test("at most maxFinished finished records are kept, the oldest to finish forgotten first", async () => {
+    const store = memoryStore({ maxFinished: 3 });
+    const base = { name: "a", body: null, delay: 0, due: 0, attempt: 1, handlers: {}, time: Date.now() };
+    const record = (id: string, status: "pending" | "done" | "cancelled" | "dead") => ({
+      ...base,
+      id,
+      correlationId: id,
+      status,
+      updatedAt: Date.now(),
+    });
+    await store.create(["p1", "d1", "d2", "d3", "d4"].map((id) => record(id, "pending")), 0);
+    await store.put(record("x1", "dead"));
+    // Finished in the order d2, d1, d3: d2 is the oldest to finish although d1 was published first.
+    for (const id of ["d2", "d1", "d3"]) await store.put(record(id, "done"));
+    assert.deepEqual(await store.count!(), { pending: 2, dead: 1, done: 3 });
+    await store.put(record("d4", "cancelled"));
+    assert.equal(await store.get("d2"), undefined);
+    for (const id of ["p1", "d1", "d3", "d4", "x1"]) assert.ok(await store.get(id), id);
+    // A finished record written again as finished is not counted twice.
+    await store.put(record("d4", "cancelled"));
+    assert.deepEqual(await store.count!(), { pending: 1, dead: 1, done: 2, cancelled: 1 });
+    // Its id is no longer held: the same id is a new event.
+    assert.deepEqual(await store.create([record("d2", "pending")], 0), [true]);
+    assert.deepEqual(await store.create([record("d1", "pending")], 0), [false]);
+  });
+
+  test("a steady stream of events keeps at most maxFinished finished records, so memory stays bounded", async () => {
+    const bus = createBus({ driver: memoryDriver({ maxFinished: 1_000 }) });
+    let runs = 0;
+    bus.on("tick", () => void runs++);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push(
+        ...await bus.publishBatch(Array.from({ length: 1_000 }, (_, j) => ({ name: "tick", body: i * 1_000 + j }))),
+      );
+    }
+    await eventually(() => runs === 5_000);
+    await eventually(async () => (await bus.list({ status: "pending" })).items.length === 0);
+    assert.equal((await bus.deadLetters.list()).items.length, 0);
+    assert.equal(await bus.get(ids[0]), undefined, "the first event's record is forgotten");
+    assert.equal((await bus.get(ids.at(-1)!))?.status, "done");
+    let kept = 0;
+    for (let page = await bus.list({ limit: 500 });; page = await bus.list({ limit: 500, cursor: page.cursor })) {
+      kept += page.items.length;
+      if (!page.cursor) break;
+    }
+    assert.equal(kept, 1_000);
+    await bus.stop();
+  });
+
+  test("maxFinished must be a whole number", () => {
+    for (const maxFinished of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => memoryDriver({ maxFinished }),
+        (error: unknown) => (error as { code?: string }).code === "invalid_option",
+      );
+    }
+  });
+
   test("the dedup window can be set: after it, the same id is a new event", async () => {
     let clock = Date.now();
     const bus = createBus({ dedupWindow: 1_000, now: () => clock, driver: memoryDriver({ now: () => clock }) });

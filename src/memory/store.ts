@@ -1,6 +1,7 @@
 import type { EventRecord, ListQuery, Page, RecordStore, StatusCounts } from "../driver.ts";
 import { cutPage } from "../body_cut.ts";
 import { compilePattern } from "../patterns.ts";
+import { EdgebusError } from "../errors.ts";
 import { decodeCursor, DEFAULT_LIST_LIMIT, newerFirst, pageOf } from "../cursor.ts";
 
 /** Options of {@linkcode memoryStore}. */
@@ -8,6 +9,13 @@ export interface MemoryStoreOptions {
   /** Finished records (done, cancelled) older than this are forgotten, ms; dead letters stay.
    * @default {86400000} (1 day) */
   readonly retention?: number;
+  /**
+   * At most this many finished records (done, cancelled) are kept: past it the oldest to finish
+   * are forgotten first. An id is deduplicated while its record is kept, so this also bounds the
+   * dedup window. Dead letters and unfinished events are never forgotten for it.
+   * @default {10000}
+   */
+  readonly maxFinished?: number;
   /** The clock. @default {Date.now} */
   readonly now?: () => number;
 }
@@ -22,29 +30,67 @@ const SWEEP_EVERY = 1024;
  * @returns a record store
  */
 export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
-  const { retention = 86_400_000, now = Date.now } = options;
+  const { retention = 86_400_000, maxFinished = 10_000, now = Date.now } = options;
+  if (!(Number.isInteger(maxFinished) && maxFinished >= 0)) {
+    throw new EdgebusError("invalid_option", `Invalid maxFinished ${maxFinished}: expected a whole number >= 0`);
+  }
   const records = new Map<string, EventRecord>();
+  // Ids in the order their records finished, oldest first (from `head`), and how many kept
+  // records are finished. An id whose record was since forgotten is skipped when reached.
+  let finishedIds: string[] = [];
+  let head = 0;
+  let finished = 0;
   // Ids by correlation id, so that a chain is found without a scan: only events whose correlation
   // id is not their own (a root is found by its id), so that most events cost no index entry.
   // Entries whose record is gone or was replaced are skipped when read.
   const chains = new Map<string, Set<string>>();
   let writes = 0;
 
-  const keep = (record: EventRecord): void => {
+  const keep = (record: EventRecord, previous: EventRecord | undefined): void => {
     records.set(record.id, record);
-    if (record.correlationId === record.id) return;
-    let ids = chains.get(record.correlationId);
-    if (!ids) chains.set(record.correlationId, ids = new Set());
-    ids.add(record.id);
+    if (previous === undefined && record.correlationId !== record.id) {
+      let ids = chains.get(record.correlationId);
+      if (!ids) chains.set(record.correlationId, ids = new Set());
+      ids.add(record.id);
+    }
+    const was = previous !== undefined && FORGETTABLE.has(previous.status);
+    if (FORGETTABLE.has(record.status) === was) return;
+    if (was) finished--;
+    else {
+      finished++;
+      finishedIds.push(record.id);
+      if (finished > maxFinished) forgetOldest();
+      else if (finishedIds.length - head > 2 * finished + 1024) dropForgotten();
+    }
   };
   const forget = (id: string): boolean => {
     const record = records.get(id);
     if (!record) return false;
     records.delete(id);
+    if (FORGETTABLE.has(record.status)) finished--;
     const ids = chains.get(record.correlationId);
     ids?.delete(id);
     if (ids?.size === 0) chains.delete(record.correlationId);
     return true;
+  };
+  // Memory stays bounded under a steady stream of events: a day of records at a few thousand a
+  // second would not fit, and a large heap slows every publish (measured in the README).
+  const forgetOldest = (): void => {
+    while (finished > maxFinished && head < finishedIds.length) {
+      const id = finishedIds[head++];
+      const record = records.get(id);
+      if (record && FORGETTABLE.has(record.status)) forget(id);
+    }
+    if (head > 1024 && head * 2 > finishedIds.length) {
+      finishedIds = finishedIds.slice(head);
+      head = 0;
+    }
+  };
+  // Records forgotten otherwise (retention, a re-publish) leave their ids behind in the list:
+  // dropped once they outnumber the finished records kept.
+  const dropForgotten = (): void => {
+    finishedIds = finishedIds.slice(head).filter((id) => FORGETTABLE.has(records.get(id)?.status ?? ""));
+    head = 0;
   };
   const candidates = (correlationId: string | undefined): Iterable<EventRecord> => {
     if (correlationId === undefined) return records.values();
@@ -72,14 +118,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
           if (existing.time >= dedupSince) return false;
           forget(record.id);
         }
-        keep(record);
+        keep(record, undefined);
         return true;
       });
       sweep();
       return Promise.resolve(answers);
     },
     put(record) {
-      keep(record);
+      keep(record, records.get(record.id));
       return Promise.resolve();
     },
     delete: (id) => Promise.resolve(forget(id)),
