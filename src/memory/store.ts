@@ -20,7 +20,8 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
-const FORGETTABLE = new Set(["done", "cancelled"]);
+/** Whether a record is finished and may be forgotten (done, cancelled; dead letters stay). */
+const forgettable = (record: EventRecord): boolean => record.status === "done" || record.status === "cancelled";
 const SWEEP_EVERY = 1024;
 
 /**
@@ -53,8 +54,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
       if (!ids) chains.set(record.correlationId, ids = new Set());
       ids.add(record.id);
     }
-    const was = previous !== undefined && FORGETTABLE.has(previous.status);
-    if (FORGETTABLE.has(record.status) === was) return;
+    const was = previous !== undefined && forgettable(previous);
+    if (forgettable(record) === was) return;
     if (was) finished--;
     else {
       finished++;
@@ -66,20 +67,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   const forget = (id: string): boolean => {
     const record = records.get(id);
     if (!record) return false;
-    records.delete(id);
-    if (FORGETTABLE.has(record.status)) finished--;
-    const ids = chains.get(record.correlationId);
-    ids?.delete(id);
-    if (ids?.size === 0) chains.delete(record.correlationId);
+    drop(record);
     return true;
+  };
+  const drop = (record: EventRecord): void => {
+    records.delete(record.id);
+    if (forgettable(record)) finished--;
+    if (record.correlationId === record.id) return;
+    const ids = chains.get(record.correlationId);
+    ids?.delete(record.id);
+    if (ids?.size === 0) chains.delete(record.correlationId);
   };
   // Memory stays bounded under a steady stream of events: a day of records at a few thousand a
   // second would not fit, and a large heap slows every publish (measured in the README).
   const forgetOldest = (): void => {
     while (finished > maxFinished && head < finishedIds.length) {
-      const id = finishedIds[head++];
-      const record = records.get(id);
-      if (record && FORGETTABLE.has(record.status)) forget(id);
+      const record = records.get(finishedIds[head++]);
+      if (record && forgettable(record)) drop(record);
     }
     if (head > 1024 && head * 2 > finishedIds.length) {
       finishedIds = finishedIds.slice(head);
@@ -89,7 +93,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
   // Records forgotten otherwise (retention, a re-publish) leave their ids behind in the list:
   // dropped once they outnumber the finished records kept.
   const dropForgotten = (): void => {
-    finishedIds = finishedIds.slice(head).filter((id) => FORGETTABLE.has(records.get(id)?.status ?? ""));
+    finishedIds = finishedIds.slice(head).filter((id) => {
+      const record = records.get(id);
+      return record !== undefined && forgettable(record);
+    });
     head = 0;
   };
   const candidates = (correlationId: string | undefined): Iterable<EventRecord> => {
@@ -105,7 +112,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
     const oldest = now() - retention;
     for (const [id, record] of records) {
       if (record.time >= oldest) break;
-      if (FORGETTABLE.has(record.status) && record.updatedAt < oldest) forget(id);
+      if (forgettable(record) && record.updatedAt < oldest) forget(id);
     }
   };
 
