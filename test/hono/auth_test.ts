@@ -125,6 +125,8 @@ describe("hono router auth", () => {
       await signed(body, SECRET, Date.now() + 310_000),
       { "edgebus-signature": "t=abc,v1=zz" },
       { "edgebus-signature": "v1=00" },
+      // 64 characters, one of them not hex.
+      { "edgebus-signature": `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(63)}g` },
     ];
     const tampered = '{"amount":900}';
     for (const [i, headers] of cases.entries()) {
@@ -133,6 +135,21 @@ describe("hono router auth", () => {
       assert.equal((await errorOf(response)).code, "forbidden");
     }
     assert.deepEqual(await records(), []);
+    await bus.stop();
+  });
+
+  test("a signature's hex may be upper-case", async () => {
+    const bus = createBus();
+    const app = router(bus, { signingSecrets: [SECRET] });
+    const body = "{}";
+    const [time, mac] = (await signBody(SECRET, body)).split(",v1=");
+    for (const hex of [mac, mac.toUpperCase()]) {
+      const headers = { ...json, "edgebus-signature": `${time},v1=${hex}` };
+      assert.equal((await app.request("/events/a.b", { method: "POST", body, headers })).status, 202, hex);
+    }
+    const flipped = mac.slice(0, -1) + (mac.endsWith("0") ? "1" : "0");
+    const headers = { ...json, "edgebus-signature": `${time},v1=${flipped}` };
+    assert.equal((await app.request("/events/a.b", { method: "POST", body, headers })).status, 403);
     await bus.stop();
   });
 
