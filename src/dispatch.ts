@@ -85,7 +85,12 @@ function dueHandlers(
 function save(store: RecordStore, record: EventRecord, tries = 7): Promise<void> {
   // The first write without an async function's frame: it nearly always succeeds.
   try {
-    return store.put(record).then(undefined, (error: unknown) => saveAgain(store, record, error, tries));
+    const put = store.put(record);
+    // The contract says a promise; a plain value or another library's thenable is adopted.
+    return (put instanceof Promise ? put : Promise.resolve(put)).then(
+      undefined,
+      (error: unknown) => saveAgain(store, record, error, tries),
+    );
   } catch (error) {
     return saveAgain(store, record, error, tries);
   }

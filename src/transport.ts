@@ -7,18 +7,18 @@ import { EdgebusError } from "./errors.ts";
  *
  * @param doing what is being done, for the message (`read "evt-1"`)
  * @param call the call
- * @param then changes the error thrown, once typed (a send's adds how to be sure of one delivery)
+ * @param reword changes the error thrown, once typed (a send's adds how to be sure of one delivery)
  * @returns what the call returned
  * @throws {EdgebusError} code `unavailable` for an untyped failure
  */
 export function transport<T>(
   doing: string,
   call: () => Promise<T>,
-  then: (error: unknown) => unknown = (error) => error,
+  reword: (error: unknown) => unknown = (error) => error,
 ): Promise<T> {
   const typed = (error: unknown): never => {
-    if (error instanceof EdgebusError) throw then(error);
-    throw then(
+    if (error instanceof EdgebusError) throw reword(error);
+    throw reword(
       new EdgebusError("unavailable", `Cannot ${doing}: the transport failed (${String(error)})`, { cause: error }),
     );
   };
