@@ -15,20 +15,26 @@ interface NodeHmac {
  * `nodejs_compat`), found through `process.getBuiltinModule` so that nothing is imported where
  * it is missing. A request's signature check then costs about a microsecond on Bun and two on
  * Node, where WebCrypto's asynchronous `sign` takes 35–50 µs one at a time (it hands the work
- * to another thread). Elsewhere, and on Deno, WebCrypto.
+ * to another thread). Elsewhere, and on Deno, WebCrypto. Looked up on the first key, so that
+ * a router without signing secrets loads nothing.
  */
-const nodeCrypto: NodeHmac | undefined = (() => {
+let nodeCrypto: NodeHmac | undefined | null = null;
+function findNodeCrypto(): NodeHmac | undefined {
+  if (nodeCrypto !== null) return nodeCrypto;
   // Deno's `node:crypto` makes a Buffer per digest through a slow pool (about 10 µs a MAC, no
   // faster than its WebCrypto under load): WebCrypto there.
-  if ("Deno" in globalThis) return undefined;
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if ("Deno" in globalThis) return nodeCrypto = undefined;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    const module = typeof get === "function" ? get("node:crypto") as Partial<NodeHmac> | undefined : undefined;
-    return typeof module?.createHmac === "function" ? module as NodeHmac : undefined;
+    const module = proc?.getBuiltinModule?.("node:crypto") as Partial<NodeHmac> | undefined;
+    return nodeCrypto = typeof module?.createHmac === "function" ? module as NodeHmac : undefined;
   } catch {
-    return undefined;
+    return nodeCrypto = undefined;
   }
-})();
+}
+
+/** Whether signatures use `node:crypto` here (for tests). */
+export const usesNodeCrypto = (): boolean => findNodeCrypto() !== undefined;
 
 /**
  * Imports a secret as an HMAC-SHA256 key.
@@ -45,8 +51,9 @@ const nodeCrypto: NodeHmac | undefined = (() => {
  */
 export async function hmacKey(secret: string | Uint8Array): Promise<HmacKey> {
   const bytes = typeof secret === "string" ? encoder.encode(secret) : secret;
-  if (nodeCrypto) {
-    const { createHmac } = nodeCrypto;
+  const node = findNodeCrypto();
+  if (node) {
+    const { createHmac } = node;
     return { sign: (data) => createHmac("sha256", bytes).update(data).digest() };
   }
   const key = await crypto.subtle.importKey(

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createBus, EdgebusError } from "../../mod.ts";
 import { router, signBody } from "../../adapters/hono/mod.ts";
 import { bearerCheck } from "../../adapters/hono/bearer.ts";
+import { usesNodeCrypto } from "../../adapters/hono/crypto.ts";
 import { HttpError } from "../../adapters/hono/http_error.ts";
 import { describe, test } from "../lib/t.ts";
 import { errorOf, OLD_SECRET, OLD_TOKEN, SECRET, setup, signed, TOKEN } from "./helpers.ts";
@@ -136,6 +137,14 @@ describe("hono router auth", () => {
     }
     assert.deepEqual(await records(), []);
     await bus.stop();
+  });
+
+  test("signatures use node:crypto's synchronous HMAC on Node and Bun, WebCrypto on Deno", () => {
+    // The fast path falls back silently when it is missing: hold each runtime to the path it takes.
+    const g = globalThis as { Deno?: unknown; process?: { getBuiltinModule?: unknown } };
+    const expected = g.Deno === undefined && typeof g.process?.getBuiltinModule === "function";
+    assert.equal(usesNodeCrypto(), expected);
+    if (g.Deno === undefined) assert.equal(expected, true, "Node 20.16+ and Bun have process.getBuiltinModule");
   });
 
   test("a signature's hex may be upper-case", async () => {
