@@ -265,6 +265,19 @@ export interface Driver {
   publish?(envelopes: readonly Envelope[]): Promise<boolean[]>;
   /** With `publish`: runs a dead letter's failed handlers again, or an event no handler had; false when it is neither. */
   replay?(id: string): Promise<boolean>;
+  /**
+   * For a driver whose store and transport are one (the memory driver): creates the records that
+   * are new, by `store.create`'s rule, and schedules their envelopes, as one step that cannot fail
+   * half-way, so that a duplicate never needs sending again. It may answer at once. When present
+   * (and `publish` is not), the bus calls it instead of `store.create` and `send`; it answers
+   * `undefined` to leave the publish to those two (the memory driver does once a wrapper has
+   * replaced its store or `send`).
+   */
+  createAndSend?(
+    envelopes: readonly Envelope[],
+    records: readonly EventRecord[],
+    dedupSince: number,
+  ): boolean[] | Promise<boolean[]> | undefined;
   /** Where an application's handlers are known across processes (see {@linkcode HandlerRegistry}). */
   readonly registry?: HandlerRegistry;
   /** Where schedules (`bus.schedule`) are kept and fired; without it the bus refuses them. */

@@ -58,7 +58,8 @@ export function publishItem(name: string, args: readonly unknown[]): PublishItem
 /**
  * Makes the bus's publishing. Everything is checked (schemas, names, delays, sizes) before
  * anything is stored; then either the driver keeps the records itself (`driver.publish`, one
- * write per event) or the bus creates records (deduplicated by id within `dedupWindow`) and
+ * write per event), or it creates the records and sends them in one step (`driver.createAndSend`,
+ * the memory driver), or the bus creates records (deduplicated by id within `dedupWindow`) and
  * sends the new envelopes, undoing the records when the send fails.
  *
  * @param deps the driver, schemas, clock and the bus's state
@@ -111,9 +112,24 @@ export function createPublishing(deps: PublishingDeps): Publishing {
       await send(envelopes, () => driver.publish!(envelopes));
       return ids;
     }
+    const records = envelopes.map((e) => initialRecord(e, at));
+    if (driver.createAndSend) {
+      let answer: boolean[] | Promise<boolean[]> | undefined;
+      try {
+        answer = driver.createAndSend(envelopes, records, at - dedupWindow);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      // Answered at once on a started bus (the memory driver): nothing to wait for.
+      if (Array.isArray(answer) && !deps.autoStart()) return ids;
+      if (answer !== undefined) {
+        await send(envelopes, () => Promise.resolve(answer));
+        return ids;
+      }
+    }
     const created = await transport(
       "store the events",
-      () => store.create(envelopes.map((e) => initialRecord(e, at)), at - dedupWindow),
+      () => store.create(records, at - dedupWindow),
     );
     // Usually every one is new: no duplicate to look up.
     const allNew = created.every(Boolean);

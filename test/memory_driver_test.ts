@@ -136,6 +136,63 @@ describe("memory driver", () => {
     await bus.stop();
   });
 
+  test("an id published again while its event waits for a free slot runs once", async () => {
+    // Both slots held by slow events: the duplicates arrive while "k" is still queued, and once
+    // the slots free up, two queued copies would run side by side.
+    const bus = createBus({ driver: memoryDriver({ concurrency: 2 }) });
+    const seen: unknown[] = [];
+    const releases: (() => void)[] = [];
+    bus.on("slow", () => new Promise<void>((r) => void releases.push(r)));
+    bus.on("a.b", (e) => void seen.push(e.body));
+    await bus.publish("slow", {});
+    await bus.publish("slow", {});
+    await eventually(() => releases.length === 2);
+    assert.deepEqual(await Promise.all([1, 2, 3].map((n) => bus.publish("a.b", { id: "k" }, n))), ["k", "k", "k"]);
+    assert.equal((await bus.get("k"))?.status, "pending");
+    for (const release of releases) release();
+    await eventually(() => seen.length === 1);
+    await sleep(20);
+    assert.deepEqual(seen, [1]);
+    assert.equal((await bus.get("k"))?.status, "done");
+    await bus.stop();
+  });
+
+  test("a driver made from the memory driver with another store publishes through that store", async () => {
+    // Tests (and users) wrap a driver's store to watch or break it: the wrapper must see the
+    // publish, which the memory driver otherwise keeps to itself in one step.
+    const inner = memoryDriver();
+    const created: string[] = [];
+    const store = {
+      ...inner.store,
+      create: (records: Parameters<typeof inner.store.create>[0], since: number) => {
+        created.push(...records.map((r) => r.id));
+        return inner.store.create(records, since);
+      },
+    };
+    const bus = createBus({ driver: { ...inner, store } });
+    let runs = 0;
+    bus.on("a.b", () => void runs++);
+    const id = await bus.publish("a.b", {});
+    await eventually(() => runs === 1);
+    assert.deepEqual(created, [id]);
+    assert.equal((await bus.get(id))?.status, "done");
+    await bus.stop();
+  });
+
+  test("a cancelled delayed event never runs, and a due one cannot be cancelled", async () => {
+    const bus = createBus();
+    const seen: string[] = [];
+    bus.on("a.b", (e) => void seen.push(e.body as string));
+    const later = await bus.publish("a.b", { after: 60 }, "later");
+    const now = await bus.publish("a.b", "now");
+    assert.equal(await bus.cancel(later), true);
+    assert.equal(await bus.cancel(now), false);
+    await sleep(120);
+    assert.deepEqual(seen, ["now"]);
+    assert.equal((await bus.get(later))?.status, "cancelled");
+    await bus.stop();
+  });
+
   test("two buses in one process never see each other's events", async () => {
     const a = createBus();
     const b = createBus();

@@ -2,7 +2,7 @@ import type { Dispatch, Driver, Envelope } from "../driver.ts";
 import { MAX_TIMER_MS } from "../run_handler.ts";
 import { DueHeap } from "./heap.ts";
 import { memorySchedules } from "./schedules.ts";
-import { memoryStore, type MemoryStoreOptions } from "./store.ts";
+import { memoryRecords, type MemoryStoreOptions } from "./store.ts";
 
 /** Options of {@linkcode memoryDriver}. */
 export interface MemoryDriverOptions extends MemoryStoreOptions {
@@ -36,9 +36,12 @@ interface Entry {
  */
 export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
   const { concurrency = 64, now = Date.now } = options;
-  const store = memoryStore(options);
+  const { store, createNow } = memoryRecords(options);
   const schedules = memorySchedules(now);
   const delayed = new DueHeap<Entry>();
+  // The entries waiting in `delayed`, by id, for `cancel`. An event due now goes straight to
+  // `ready` unindexed: the bus cancels only events not yet due, and a map entry made and deleted
+  // for each event cost about a sixth of the memory bench's time.
   const byId = new Map<string, Entry>();
   let ready: Entry[] = [];
   let head = 0;
@@ -51,12 +54,18 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
 
   const enqueue = (envelope: Envelope, due: number): void => {
     const entry: Entry = { due, envelope, cancelled: false };
-    byId.set(envelope.id, entry);
     if (due <= now()) ready.push(entry);
     else {
+      byId.set(envelope.id, entry);
       delayed.push(entry);
       arm();
     }
+  };
+  const schedule = (envelope: Envelope): void => {
+    // Due now with a free slot and nothing queued: it starts at once.
+    if (head === ready.length && free() && envelope.due <= now()) {
+      run({ due: envelope.due, envelope, cancelled: false });
+    } else enqueue(envelope, envelope.due);
   };
 
   const settled = (): void => {
@@ -81,7 +90,6 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
   const pump = (): void => {
     while (free() && head < ready.length) {
       const entry = ready[head++];
-      if (byId.get(entry.envelope.id) === entry) byId.delete(entry.envelope.id);
       if (!entry.cancelled) run(entry);
     }
     if (head > 1024 && head * 2 > ready.length) {
@@ -94,7 +102,11 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     timer = undefined;
     timerDue = Infinity;
     const at = now();
-    while ((delayed.peek()?.due ?? Infinity) <= at) ready.push(delayed.pop()!);
+    while ((delayed.peek()?.due ?? Infinity) <= at) {
+      const entry = delayed.pop()!;
+      if (byId.get(entry.envelope.id) === entry) byId.delete(entry.envelope.id);
+      ready.push(entry);
+    }
     arm();
     pump();
   };
@@ -108,22 +120,29 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver {
     timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, next.due - now())));
   }
 
+  const send = (envelopes: readonly Envelope[]): Promise<void> => {
+    for (const envelope of envelopes) {
+      // An id already waiting for its time here is a re-sent duplicate: keep the one that waits.
+      if (!byId.has(envelope.id)) schedule(envelope);
+    }
+    pump();
+    return Promise.resolve();
+  };
+
   return {
     store,
     schedules,
     autoStart: true,
-    send(envelopes) {
-      for (const envelope of envelopes) {
-        // An id already waiting here is a re-sent duplicate: keep the one that waits.
-        if (byId.has(envelope.id)) continue;
-        // Due now with a free slot and nothing queued: it starts at once, so nothing needs to find
-        // it by id (a cancel from now on finds it started, as it would a moment later).
-        if (head === ready.length && free() && envelope.due <= now()) {
-          run({ due: envelope.due, envelope, cancelled: false });
-        } else enqueue(envelope, envelope.due);
-      }
+    send,
+    // The bus's publish: the records and the schedule in one step that cannot fail half-way, so
+    // a duplicate is never sent again (see `send`), and nothing waits on a promise in between.
+    createAndSend(this: Driver, envelopes, records, dedupSince) {
+      // Spread into a driver with another store or send (tests do): those must see the publish.
+      if (this.store !== store || this.send !== send) return undefined;
+      const created = createNow(records, dedupSince);
+      for (let i = 0; i < envelopes.length; i++) if (created[i]) schedule(envelopes[i]);
       pump();
-      return Promise.resolve();
+      return created;
     },
     cancel(id) {
       const entry = byId.get(id);

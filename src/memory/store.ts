@@ -31,6 +31,23 @@ const SWEEP_EVERY = 1024;
  * @returns a record store
  */
 export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
+  return memoryRecords(options).store;
+}
+
+/** A memory store, and its `create` answering at once, for the memory driver's publish. */
+export interface MemoryRecords {
+  readonly store: RecordStore;
+  /** `store.create`, answered at once. */
+  createNow(batch: readonly EventRecord[], dedupSince: number): boolean[];
+}
+
+/**
+ * {@linkcode memoryStore} with its `create` answering at once.
+ *
+ * @param options how long finished records are kept, and the clock
+ * @returns the store, and its `create` answering at once
+ */
+export function memoryRecords(options: MemoryStoreOptions = {}): MemoryRecords {
   const { retention = 86_400_000, maxFinished = 10_000, now = Date.now } = options;
   if (!(Number.isInteger(maxFinished) && maxFinished >= 0)) {
     throw new EdgebusError("invalid_option", `Invalid maxFinished ${maxFinished}: expected a whole number >= 0`);
@@ -116,21 +133,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
     }
   };
 
-  return {
+  const createNow = (batch: readonly EventRecord[], dedupSince: number): boolean[] => {
+    const answers = batch.map((record) => {
+      const existing = records.get(record.id);
+      if (existing) {
+        if (existing.time >= dedupSince) return false;
+        forget(record.id);
+      }
+      keep(record, undefined);
+      return true;
+    });
+    sweep();
+    return answers;
+  };
+
+  const store: RecordStore = {
     get: (id) => Promise.resolve(records.get(id)),
-    create(batch, dedupSince) {
-      const answers = batch.map((record) => {
-        const existing = records.get(record.id);
-        if (existing) {
-          if (existing.time >= dedupSince) return false;
-          forget(record.id);
-        }
-        keep(record, undefined);
-        return true;
-      });
-      sweep();
-      return Promise.resolve(answers);
-    },
+    create: (batch, dedupSince) => Promise.resolve(createNow(batch, dedupSince)),
     put(record) {
       keep(record, records.get(record.id));
       return Promise.resolve();
@@ -156,4 +175,5 @@ export function memoryStore(options: MemoryStoreOptions = {}): RecordStore {
       return Promise.resolve(cutPage(pageOf(found, limit), query.bodyLimit));
     },
   };
+  return { store, createNow };
 }
