@@ -1,6 +1,8 @@
 import { EdgebusError } from "./errors.ts";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODES = Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+const ASCII = new TextDecoder();
 const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
 
 /**
@@ -20,31 +22,27 @@ const ID = /^[A-Za-z0-9_.:-]{1,256}$/;
  */
 export function idGenerator(now: () => number = Date.now): () => string {
   let lastTime = -1;
-  // The id but its last character: rebuilt on a new millisecond or when counting up carries.
-  let head = "";
+  // Each character's place in the alphabet (time, then random), and the id as ASCII bytes:
+  // decoded in one step, the id is a flat string. Built by concatenation it was a rope, which
+  // the first map lookup had to flatten (about 0.2 µs an id on Bun).
   const random = new Uint8Array(16);
-  const rebuild = (time: number): void => {
-    let out = "";
-    for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) out = ALPHABET[t % 32] + out;
-    for (let i = 0; i < 15; i++) out += ALPHABET[random[i]];
-    head = out;
-  };
+  const ascii = new Uint8Array(26);
+  const put = (at: number, digit: number): void => void (ascii[at] = CODES[digit]);
   return () => {
     const time = Math.max(now(), lastTime);
     if (time === lastTime) {
       // Same millisecond: add one to the random part so the order holds.
       let i = 15;
-      while (i >= 0 && random[i] === 31) random[i--] = 0;
-      if (i >= 0) random[i]++;
-      if (i < 15) rebuild(time);
+      for (; i >= 0 && random[i] === 31; i--) put(10 + i, random[i] = 0);
+      if (i >= 0) put(10 + i, ++random[i]);
     } else {
       crypto.getRandomValues(random);
-      for (let i = 0; i < 16; i++) random[i] &= 31;
-      random[0] &= 15; // leaves room to count up within a millisecond
+      for (let i = 0; i < 16; i++) put(10 + i, random[i] &= 31);
+      put(10, random[0] &= 15); // leaves room to count up within a millisecond
       lastTime = time;
-      rebuild(time);
+      for (let t = time, i = 9; i >= 0; i--, t = Math.floor(t / 32)) put(i, t % 32);
     }
-    return head + ALPHABET[random[15]];
+    return ASCII.decode(ascii);
   };
 }
 

@@ -64,6 +64,10 @@ describe("names, patterns and ids", () => {
     assert.ok(ids.every((id) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)));
     const other = idGenerator(() => clock - 1)();
     assert.ok(other < ids[ids.length - 1]);
+    // The first ten characters are the time in ms, base 32.
+    const timeOf = (id: string): number =>
+      [...id.slice(0, 10)].reduce((t, ch) => t * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".indexOf(ch), 0);
+    assert.deepEqual([timeOf(ids[0]), timeOf(ids[ids.length - 1]), timeOf(other)], [clock - 1, clock, clock - 1]);
   });
 
   test("assertId() refuses ids outside 1-256 characters of [A-Za-z0-9_.:-]", () => {
