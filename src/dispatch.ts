@@ -16,6 +16,7 @@ import { NonRetriableError, RetryAfterError } from "./errors.ts";
 import { canRetry, nextDelay, type RetryPolicy } from "./retry.ts";
 import { compilePattern } from "./patterns.ts";
 import { isFinal } from "./statuses.ts";
+import { promised } from "./transport.ts";
 import { runHandler, type RunResult, type Shutdown } from "./run_handler.ts";
 import type { Event, Handler, Publisher } from "./types.ts";
 
@@ -84,16 +85,7 @@ function dueHandlers(
 /** Saves a record, trying again briefly so that a short store outage does not re-run handlers. */
 function save(store: RecordStore, record: EventRecord, tries = 7): Promise<void> {
   // The first write without an async function's frame: it nearly always succeeds.
-  try {
-    const put = store.put(record);
-    // The contract says a promise; a plain value or another library's thenable is adopted.
-    return (put instanceof Promise ? put : Promise.resolve(put)).then(
-      undefined,
-      (error: unknown) => saveAgain(store, record, error, tries),
-    );
-  } catch (error) {
-    return saveAgain(store, record, error, tries);
-  }
+  return promised(() => store.put(record)).then(undefined, (error: unknown) => saveAgain(store, record, error, tries));
 }
 
 async function saveAgain(store: RecordStore, record: EventRecord, error: unknown, tries: number): Promise<void> {

@@ -120,10 +120,9 @@ export function createPublishing(deps: PublishingDeps): Publishing {
       } catch (error) {
         answer = Promise.reject(error);
       }
-      // Answered at once on a started bus (the memory driver): nothing to wait for.
-      if (Array.isArray(answer) && !deps.autoStart()) return ids;
       if (answer !== undefined) {
-        await send(envelopes, () => Promise.resolve(answer));
+        // Answered at once on a started bus (the memory driver): nothing to wait for.
+        if (!Array.isArray(answer) || deps.autoStart()) await send(envelopes, () => Promise.resolve(answer));
         return ids;
       }
     }

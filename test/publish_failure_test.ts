@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createBus, type Driver, EdgebusError, memoryDriver } from "../mod.ts";
+import { memoryRecords } from "../src/memory/store.ts";
 import { describe, eventually, sleep, test } from "./lib/t.ts";
 
 /**
@@ -36,6 +37,31 @@ function flaky(fail: "create-after-write" | "send"): Driver {
     },
   };
 }
+
+describe("stores that answer without a native promise", () => {
+  test("a store answering plain values and thenables works as one answering promises", async () => {
+    // The contract says promises; a plain value or another library's thenable is adopted as
+    // `await` would, on the publish path (create) and when a result is saved (put).
+    const { store, createNow } = memoryRecords();
+    const thenable = <T>(p: Promise<T>): PromiseLike<T> => ({ then: (ok, ko) => p.then(ok, ko) });
+    const driver: Driver = {
+      ...memoryDriver(),
+      store: {
+        ...store,
+        create: (records, since) => createNow(records, since) as unknown as Promise<boolean[]>,
+        get: (id) => thenable(store.get(id)) as ReturnType<typeof store.get>,
+        put: (record) => thenable(store.put(record)) as Promise<void>,
+      },
+    };
+    const bus = createBus({ driver });
+    let runs = 0;
+    bus.on("order.placed", () => void runs++);
+    const id = await bus.publish("order.placed", {});
+    await eventually(() => runs === 1);
+    await eventually(async () => (await bus.get(id))?.status === "done");
+    await bus.stop();
+  });
+});
 
 describe("publish() under transport failures", () => {
   test("a store answer lost after the write: the retry with the same id is delivered once", async () => {
