@@ -1,4 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { compilePattern, type HandlerRunner, readEnvelope } from "../../driver/mod.ts";
 import { atMost } from "./connect.ts";
 import { CONSUMER_NOT_FOUND, hasApiCode, STREAM_NOT_FOUND } from "./errors.ts";
@@ -21,6 +22,8 @@ export interface ConsumeDeps {
   /** ms to wait for JetStream to acknowledge a write. */
   readonly timeout: number;
   readonly now: () => number;
+  /** The connection `js` uses: JetStream's advisories of new consumer leaders are heard on it. */
+  readonly connection: NatsConnection;
   /**
    * Makes a handler's consumers (and their stream) again when they were deleted under the
    * running process: by an operator, or by the server once no process pulled for its inactive
@@ -35,6 +38,12 @@ export interface Consumption {
   add(specs: readonly ConsumerSpec[]): Promise<void>;
   /** Takes no more messages, waits for those being handled, and returns. */
   stop(): Promise<void>;
+}
+
+/** A lane's current pull, and how to wake it early from its wait before reopening. */
+interface Following {
+  current?: ConsumerMessages;
+  wake?: () => void;
 }
 
 /** A counting semaphore: at most `size` holders at once. */
@@ -60,8 +69,17 @@ function slots(size: number) {
 /** How many messages a process holds at once for `concurrency` handlers. */
 const holding = (concurrency: number): number => concurrency * 4;
 
-/** Pull settings: a pull lasts 2 s and the server beats every 1 s while it waits, so a dead leader is noticed in about 2 s. */
-const PULL = { expires: 2_000, idle_heartbeat: 1_000 } as const;
+/**
+ * Pull settings: a pull lasts 30 s and the server beats every 1 s while it waits, so a dead
+ * leader is noticed in about 2 s. Long pulls because nats-server 2.9.10 drops a pull that expires
+ * just as a message arrives for it, without the 408 that tells the client to pull again: with
+ * 2 s pulls that stalled a lane until its heartbeats were missed in about 3 % of one test's runs
+ * (ARCHITECTURE.md). A leader that steps down (a rolling restart, an operator's step-down) is
+ * followed through JetStream's advisory of the new leader, not the pull's expiry.
+ */
+const PULL = { expires: 30_000, idle_heartbeat: 1_000 } as const;
+/** JetStream announces each newly elected consumer leader on `<this>.<stream>.<consumer>` (replicated consumers only). */
+const LEADER_ELECTED = "$JS.EVENT.ADVISORY.CONSUMER.LEADER_ELECTED";
 /** ms between tries to reopen a lane whose consumer has no leader. */
 const REOPEN_EVERY = 200;
 /**
@@ -146,6 +164,40 @@ export async function startConsumers(
   beatWithin(deps.ackWait);
   const streams = new Set<ConsumerMessages>();
   const loops: Promise<void>[] = [];
+  // What each lane pulls now, by consumer name, and how to wake it from its wait before reopening:
+  // when JetStream announces a new leader for a consumer, its lanes pull from that leader at once
+  // rather than after two missed heartbeats (2–3 s) of the old one.
+  const following = new Map<string, Set<Following>>();
+  // The server that led each pull's consumer when the pull was opened.
+  const leaders = new WeakMap<ConsumerMessages, string | undefined>();
+  const advisories = new Map<string, Subscription>();
+  const hear = (stream: string): void => {
+    if (advisories.has(stream)) return;
+    // A user without the right to subscribe to advisories (the server refuses it) still has the
+    // heartbeats: nats.js closes the subscription and reports the refusal, nothing more.
+    advisories.set(
+      stream,
+      deps.connection.subscribe(`${LEADER_ELECTED}.${stream}.*`, {
+        callback: (error, msg) => {
+          if (error) return;
+          const consumer = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+          let leader: string | undefined;
+          try {
+            leader = (msg.json() as { leader?: string }).leader;
+          } catch {
+            // Not the advisory's JSON: reopen anyway, it costs one request.
+          }
+          for (const f of following.get(consumer) ?? []) {
+            // A lane that already pulls from the announced leader stays as it is: its pull waits
+            // there, and a lane stopped now would leave it behind, taking messages no one reads.
+            if (f.current && leader !== undefined && leaders.get(f.current) === leader) continue;
+            f.current?.stop();
+            f.wake?.();
+          }
+        },
+      }),
+    );
+  };
 
   // Messages still in nats.js's buffer are not yet in `alive`, so nothing tells the server they
   // are in work: the loop must not wait long before taking them. It skips the names its handler
@@ -207,8 +259,8 @@ export async function startConsumers(
     const name = lane.retries ? lane.spec.retries : lane.spec.events;
     const get = js.consumers.get(lane.spec.route.stream, name);
     const consumer = await (within === undefined ? get : atMost(get, within));
-    const { ack_wait } = (await consumer.info(true)).config; // read by the get: no request
-    if (ack_wait) beatWithin(ack_wait / 1_000_000);
+    const { config, cluster } = await consumer.info(true); // read by the get: no request
+    if (config.ack_wait) beatWithin(config.ack_wait / 1_000_000);
     // Bound to the consumer this driver made: nats.js then re-pulls at once when heartbeats stop,
     // instead of checking the consumer with a wait of `expires` between tries.
     const messages = await consumer.consume({
@@ -217,25 +269,48 @@ export async function startConsumers(
       bind: true,
     });
     streams.add(messages);
+    leaders.set(messages, cluster?.leader);
     return messages;
   };
   // Pulls from a lane until stopped. A pull waits at the consumer's leader; when that server dies,
   // heartbeats stop and the pulls meet no one (no responders) until another replica leads. Then
   // the lane is reopened as soon as the consumer answers again, not after nats.js's own backoff.
   const follow = async (lane: Lane, first: ConsumerMessages): Promise<void> => {
+    const name = lane.retries ? lane.spec.retries : lane.spec.events;
+    const f: Following = {};
+    if (!following.has(name)) following.set(name, new Set());
+    following.get(name)!.add(f);
     let messages: ConsumerMessages | undefined = first;
+    let elected = false;
+    const heard = (): void => {
+      elected = true;
+    };
+    f.wake = heard;
     while (!stopping) {
       if (messages) {
         const current: ConsumerMessages = messages;
+        f.current = current;
         const watching = watch(current).catch(() => {});
         await pull(current, lane).catch(() => {});
+        f.current = undefined;
         streams.delete(current);
         current.stop();
         await watching;
         messages = undefined;
       }
       if (stopping) break;
-      await new Promise((resolve) => setTimeout(resolve, REOPEN_EVERY));
+      // Straight to the new leader once it is announced; else a short wait between tries.
+      if (!elected) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, REOPEN_EVERY);
+          f.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        f.wake = heard;
+      }
+      elected = false;
       messages = await open(lane, REOPEN_WAIT).catch(async (error) => {
         // Gone, not merely without a leader for a moment: made again, and pulled at the next try.
         if (hasApiCode(error, CONSUMER_NOT_FOUND) || hasApiCode(error, STREAM_NOT_FOUND)) {
@@ -245,10 +320,12 @@ export async function startConsumers(
       });
       if (stopping) messages?.stop();
     }
+    following.get(name)!.delete(f);
   };
   const add = async (more: readonly ConsumerSpec[]): Promise<void> => {
     for (const spec of more) {
       const matches = compilePattern(spec.pattern);
+      hear(spec.route.stream);
       for (const retries of [false, true]) {
         const lane = { spec, retries, matches };
         loops.push(follow(lane, await open(lane)));
@@ -265,6 +342,7 @@ export async function startConsumers(
       await Promise.all(loops);
       while (running.size > 0) await Promise.all([...running]);
       clearInterval(heartbeat);
+      for (const sub of advisories.values()) sub.unsubscribe();
     },
   };
 }

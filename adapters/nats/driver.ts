@@ -211,7 +211,8 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
     cancel: (id) => js((client, jsm) => cancelEvent({ client, jsm, names, registry, now, timing }, id)),
     replay: (id) => js((client, jsm) => replayEvent({ client, jsm, names, registry, now, timing }, id)),
     async start(_dispatch, runner?: HandlerRunner) {
-      const [client, jsm] = await jetStreamOf(await link.get());
+      const connection = await link.get();
+      const [client, jsm] = await jetStreamOf(connection);
       const ids = new Map<string, string>();
       const ensure = (spec: ConsumerSpec) =>
         ensureConsumers(jsm, spec, ackWait, Math.max(1_000, concurrency * 20), settings.eventsMaxAge, replicas);
@@ -233,6 +234,7 @@ export function natsDriver(options: NatsDriverOptions = {}): Driver {
           lead: DIRECT_LEAD,
           timeout,
           now,
+          connection,
           recreate: async (spec) => {
             await ensureStreams(jsm, names, settings);
             await ensure(spec);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { wsconnect } from "@nats-io/nats-core";
+import { connect as tcpConnect } from "@nats-io/transport-node";
 import { accepts, freePort } from "../lib/ports.ts";
 import { findBinary } from "./server.ts";
 
@@ -68,7 +69,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     rmSync(dir, { recursive: true, force: true });
   });
   await Promise.all(nodes.map((n) => n.restart()));
-  await waitForJetStream(nodes.map((n) => n.wsUrl));
+  await waitForJetStream(nodes);
   return {
     nodes,
     wsUrls: nodes.map((n) => n.wsUrl),
@@ -145,9 +146,14 @@ function createNode(
   return node;
 }
 
-/** Waits until the cluster's JetStream has a meta leader: account info answers. */
-async function waitForJetStream(servers: string[], ms = 30_000): Promise<void> {
-  const nc = await wsconnect({ servers });
+/**
+ * Waits until the cluster's JetStream has a meta leader: account info answers. Over WebSocket
+ * where the runtime has one, else over TCP (Node 20).
+ */
+async function waitForJetStream(nodes: readonly ClusterNode[], ms = 30_000): Promise<void> {
+  const nc = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function"
+    ? await wsconnect({ servers: nodes.map((n) => n.wsUrl) })
+    : await tcpConnect({ servers: nodes.map((n) => n.tcpUrl) });
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     const end = Date.now() + ms;
