@@ -2,8 +2,9 @@
  * A node of a 3-node JetStream cluster (streams and consumers with 3 replicas) is SIGKILLed
  * under a steady load of publishes, handlers and delayed events, and brought back: in turn a
  * follower, the leader of the events stream, of the records (outcomes), of the schedule, of a
- * handler's consumer, and of the lease stream; last, the events stream's leader is lost for
- * good. The short suite runs one case (the events stream's leader); `CLUSTER_CASES=consumer,lost`
+ * handler's consumer, and of the lease stream; then a rolling restart, each node in turn stopped
+ * with SIGTERM (nats-server's graceful shutdown, which hands its leaderships over) and started
+ * again at once; last, the events stream's leader is lost for good. The short suite runs one case (the events stream's leader); `CLUSTER_CASES=consumer,lost`
  * picks cases. Nothing acknowledged may be lost, no delayed event may run early, and every
  * refused publish must be a typed `unavailable`.
  * Each case measures what the loss costs and judges it against the aims: publishes refused only
@@ -25,11 +26,18 @@ const TIMEOUT = 2_000;
 const SETTLE = SHORT ? 2_000 : 3_000;
 const OUTAGE = 10_000;
 const only = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.CLUSTER_CASES;
-const CASES = only
-  ? only.split(",")
-  : SHORT
-  ? ["events"]
-  : ["follower", "events", "outcomes", "schedule", "consumer", "meta", "lost"];
+const CASES = only ? only.split(",") : SHORT ? ["events"] : [
+  "follower",
+  "events",
+  "outcomes",
+  "schedule",
+  "consumer",
+  "meta",
+  "rolling-n1",
+  "rolling-n2",
+  "rolling-n3",
+  "lost",
+];
 /** The aims, ms. */
 const AIM = { refusedPastLeader: 1_000, handlersPastLeader: 2_000, delayedPastLeader: 2_000 };
 
@@ -128,7 +136,11 @@ for (const name of CASES) {
   const before = await leaders();
   const wanted = name === "lost" ? "events" : name;
   const led = (node: string) => Object.keys(before).filter((k) => before[k] === node);
-  const victimName = wanted === "follower"
+  // A rolling restart's step: this node, stopped gracefully and started again at once.
+  const rolling = name.startsWith("rolling-");
+  const victimName = rolling
+    ? name.slice("rolling-".length)
+    : wanted === "follower"
     ? cluster.nodes.map((n) => n.name).sort((a, b) => led(a).length - led(b).length)[0]
     : before[wanted];
   if (!victimName) {
@@ -141,14 +153,17 @@ for (const name of CASES) {
   kills.push(killedAt);
   const fromRefusal = refusals.length;
   const fromEffect = effects.length;
-  await victim.kill();
+  if (rolling) {
+    await victim.terminate();
+    await victim.restart();
+  } else await victim.kill();
   // When each asset the victim led has a leader again: another node, or (elections on 2.9 take
   // 5 to 9 s) the victim itself once it is back. Meanwhile, when any asset was last seen without
   // a leader: the victim's return may start another election.
   const back: Record<string, number> = {};
   const leaderless: Record<string, number> = {};
   const recovered: Record<string, number> = {};
-  let restarted = false;
+  let restarted = rolling;
   let watching = true;
   const watch = (async () => {
     while (watching) {
@@ -248,7 +263,7 @@ if (!complete) {
 await bus.stop();
 await observer.close();
 await cluster.stop();
-ledger.print(`cluster node SIGKILL (${CASES.join(", ")})`, {
+ledger.print(`cluster node SIGKILL or SIGTERM (${CASES.join(", ")})`, {
   refused: results.map((r) => r.refused).join(","),
   handler_gap_ms: results.map((r) => r.handler_gap_ms).join(","),
   delayed_past_leader_ms: results.map((r) => r.delayed_past_leader_ms).join(","),

@@ -26,6 +26,8 @@ export interface ClusterNode {
   readonly running: boolean;
   /** Kills the process with SIGKILL and waits until it is gone; the store is kept. */
   kill(): Promise<void>;
+  /** Stops the process with SIGTERM (nats-server's graceful shutdown) and waits until it is gone; the store is kept. */
+  terminate(): Promise<void>;
   /** Starts the process again on the same ports and store. */
   restart(): Promise<void>;
   /** Sends SIGSTOP or SIGCONT to the process (a paused node falls behind, then catches up); false if none runs. */
@@ -111,6 +113,14 @@ function createNode(
     ].join("\n"),
   );
   let log = "";
+  const end = async (signal: "SIGKILL" | "SIGTERM"): Promise<void> => {
+    const proc = node.child;
+    node.child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill(signal);
+    await exited;
+  };
   const node: ClusterNode & { child?: ChildProcess } = {
     name,
     wsUrl: `ws://127.0.0.1:${own.ws}`,
@@ -134,14 +144,8 @@ function createNode(
     signal(signal) {
       return node.running && node.child!.kill(signal);
     },
-    async kill() {
-      const proc = node.child;
-      node.child = undefined;
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-      proc.kill("SIGKILL");
-      await exited;
-    },
+    kill: () => end("SIGKILL"),
+    terminate: () => end("SIGTERM"),
   };
   return node;
 }
