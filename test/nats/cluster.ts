@@ -58,14 +58,15 @@ interface Ports {
  * ports and waits until JetStream answers with a meta leader (a few seconds).
  *
  * @param size how many nodes (3 unless told)
+ * @param config more lines of each node's configuration (users and their permissions, say)
  * @returns the running cluster
  */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, config: readonly string[] = []): Promise<NatsCluster> {
   const bin = findBinary();
   const dir = mkdtempSync(join(tmpdir(), "edgebus-cluster-"));
   const ports: Ports[] = [];
   for (let i = 0; i < size; i++) ports.push({ tcp: await freePort(), ws: await freePort(), route: await freePort() });
-  const nodes = ports.map((p, i) => createNode(bin, dir, `n${i + 1}`, p, ports.filter((o) => o !== p)));
+  const nodes = ports.map((p, i) => createNode(bin, dir, `n${i + 1}`, p, ports.filter((o) => o !== p), config));
   process.once("exit", () => {
     for (const n of nodes) n.child?.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
@@ -94,6 +95,7 @@ function createNode(
   name: string,
   own: Ports,
   others: Ports[],
+  more: readonly string[],
 ): ClusterNode & { child?: ChildProcess } {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
@@ -110,6 +112,7 @@ function createNode(
       `  listen: "127.0.0.1:${own.route}"`,
       `  routes: [${others.map((o) => `"nats-route://127.0.0.1:${o.route}"`).join(", ")}]`,
       `}`,
+      ...more,
     ].join("\n"),
   );
   let log = "";
