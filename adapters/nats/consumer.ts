@@ -40,11 +40,16 @@ export interface Consumption {
   stop(): Promise<void>;
 }
 
-/** A lane's current pull, and how to wake it early from its wait before reopening. */
+/** A lane's current pull, and whether a new leader was announced since it last opened. */
 interface Following {
   current?: ConsumerMessages;
+  elected: boolean;
+  /** Ends the lane's wait before reopening, while it waits. */
   wake?: () => void;
 }
+
+/** The consumer a lane pulls from. */
+const consumerOf = (lane: Lane): string => lane.retries ? lane.spec.retries : lane.spec.events;
 
 /** A counting semaphore: at most `size` holders at once. */
 function slots(size: number) {
@@ -195,6 +200,7 @@ export async function startConsumers(
             // there, and a lane stopped now would leave it behind, taking messages no one reads.
             if (f.current && leader !== undefined && leaders.get(f.current) === leader) continue;
             f.current?.stop();
+            f.elected = true;
             f.wake?.();
           }
         },
@@ -259,8 +265,7 @@ export async function startConsumers(
     }
   };
   const open = async (lane: Lane, within?: number): Promise<ConsumerMessages> => {
-    const name = lane.retries ? lane.spec.retries : lane.spec.events;
-    const get = js.consumers.get(lane.spec.route.stream, name);
+    const get = js.consumers.get(lane.spec.route.stream, consumerOf(lane));
     const consumer = await (within === undefined ? get : atMost(get, within));
     const { config, cluster } = await consumer.info(true); // read by the get: no request
     if (config.ack_wait) beatWithin(config.ack_wait / 1_000_000);
@@ -279,16 +284,11 @@ export async function startConsumers(
   // heartbeats stop and the pulls meet no one (no responders) until another replica leads. Then
   // the lane is reopened as soon as the consumer answers again, not after nats.js's own backoff.
   const follow = async (lane: Lane, first: ConsumerMessages): Promise<void> => {
-    const name = lane.retries ? lane.spec.retries : lane.spec.events;
-    const f: Following = {};
+    const name = consumerOf(lane);
+    const f: Following = { elected: false };
     if (!following.has(name)) following.set(name, new Set());
     following.get(name)!.add(f);
     let messages: ConsumerMessages | undefined = first;
-    let elected = false;
-    const heard = (): void => {
-      elected = true;
-    };
-    f.wake = heard;
     while (!stopping) {
       if (messages) {
         const current: ConsumerMessages = messages;
@@ -303,7 +303,7 @@ export async function startConsumers(
       }
       if (stopping) break;
       // Straight to the new leader once it is announced; else a short wait between tries.
-      if (!elected) {
+      if (!f.elected) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, REOPEN_EVERY);
           f.wake = () => {
@@ -311,9 +311,9 @@ export async function startConsumers(
             resolve();
           };
         });
-        f.wake = heard;
+        f.wake = undefined;
       }
-      elected = false;
+      f.elected = false;
       messages = await open(lane, REOPEN_WAIT).catch(async (error) => {
         // Gone, not merely without a leader for a moment: made again, and pulled at the next try.
         if (hasApiCode(error, CONSUMER_NOT_FOUND) || hasApiCode(error, STREAM_NOT_FOUND)) {

@@ -12,6 +12,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { wsconnect } from "@nats-io/nats-core";
 import { connect as tcpConnect } from "@nats-io/transport-node";
 import { accepts, freePort } from "../lib/ports.ts";
+import { hasWebSocket } from "./helpers.ts";
 import { findBinary } from "./server.ts";
 
 /** One node of a running cluster. */
@@ -158,7 +159,7 @@ function createNode(
  * where the runtime has one, else over TCP (Node 20).
  */
 async function waitForJetStream(nodes: readonly ClusterNode[], ms = 30_000): Promise<void> {
-  const nc = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function"
+  const nc = hasWebSocket
     ? await wsconnect({ servers: nodes.map((n) => n.wsUrl) })
     : await tcpConnect({ servers: nodes.map((n) => n.tcpUrl) });
   try {

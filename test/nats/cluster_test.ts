@@ -13,7 +13,7 @@ import { connect as tcpConnect } from "@nats-io/transport-node";
 import { createBus } from "../../mod.ts";
 import { natsDriver } from "../../adapters/nats/mod.ts";
 import { afterAll, describe, eventually, sleep, test } from "../lib/t.ts";
-import { freshPrefix } from "./helpers.ts";
+import { freshPrefix, hasWebSocket } from "./helpers.ts";
 import { startNatsCluster } from "./cluster.ts";
 
 // `worker` has the README's permissions, which leave out the advisories; anyone else may do anything.
@@ -27,8 +27,9 @@ const cluster = await startNatsCluster(3, [
 afterAll(() => cluster.stop());
 
 // WebSocket where the runtime has one, TCP on Node 20 (as the other NATS tests).
-const tcp = typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function";
-const reach = tcp ? { servers: cluster.tcpUrls, connect: tcpConnect } : { servers: cluster.wsUrls, connect: wsconnect };
+const reach = hasWebSocket
+  ? { servers: cluster.wsUrls, connect: wsconnect }
+  : { servers: cluster.tcpUrls, connect: tcpConnect };
 
 interface StepDown {
   /** The longest the handler stood still from the step-down on, ms. */

@@ -21,7 +21,8 @@ export function testDriver(server: NatsServer, options: NatsDriverOptions = {}, 
   return natsDriver({ storage: "memory", tick: 50, leaseTtl: 1_000, ...reach(server, tcp), ...options });
 }
 
-const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
+/** Whether this runtime has a global WebSocket (Deno, Bun); Node 20 has none and connects over TCP. */
+export const hasWebSocket: boolean = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
 
 /**
  * The servers and connect function for this runtime: WebSocket where there is one, TCP on Node
