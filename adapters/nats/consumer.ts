@@ -3,6 +3,7 @@ import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { compilePattern, type HandlerRunner, readEnvelope } from "../../driver/mod.ts";
 import { atMost } from "./connect.ts";
 import { CONSUMER_NOT_FOUND, hasApiCode, STREAM_NOT_FOUND } from "./errors.ts";
+import { FirstDeliveries } from "./fresh.ts";
 import { type Gate, handle, type Lane } from "./handling.ts";
 import type { Names } from "./names.ts";
 import type { ConsumerSpec } from "./setup.ts";
@@ -109,9 +110,18 @@ const REOPEN_ON = new Set([
   "stream_not_found",
 ]);
 
-/** Ends the messages on a status of {@linkcode REOPEN_ON}. */
-async function watch(messages: ConsumerMessages): Promise<void> {
+/** Statuses of a lane's pull that say nothing went wrong between it and its consumer. */
+const QUIET = new Set(["next", "heartbeat", "flow_control", "debug", "discard"]);
+/** Statuses of the connection after which JetStream may deliver again what it delivered before. */
+const DISRUPTING = new Set(["disconnect", "reconnect", "reconnecting", "ldm", "staleConnection", "forceReconnect"]);
+
+/**
+ * Ends the messages on a status of {@linkcode REOPEN_ON}; any status but a quiet one makes the
+ * lane read outcomes before its handler again until it knows which messages came after it.
+ */
+async function watch(messages: ConsumerMessages, lane: Lane): Promise<void> {
   for await (const status of messages.status()) {
+    if (!QUIET.has(status.type)) lane.first?.disrupted();
     if (REOPEN_ON.has(status.type)) {
       messages.stop();
       return;
@@ -265,6 +275,7 @@ export async function startConsumers(
     }
   };
   const open = async (lane: Lane, within?: number): Promise<ConsumerMessages> => {
+    lane.first?.disrupted();
     const get = js.consumers.get(lane.spec.route.stream, consumerOf(lane));
     const consumer = await (within === undefined ? get : atMost(get, within));
     const { config, cluster } = await consumer.info(true); // read by the get: no request
@@ -293,7 +304,7 @@ export async function startConsumers(
       if (messages) {
         const current: ConsumerMessages = messages;
         f.current = current;
-        const watching = watch(current).catch(() => {});
+        const watching = watch(current, lane).catch(() => {});
         await pull(current, lane).catch(() => {});
         f.current = undefined;
         streams.delete(current);
@@ -330,11 +341,26 @@ export async function startConsumers(
       const matches = compilePattern(spec.pattern);
       hear(spec.route.stream);
       for (const retries of [false, true]) {
-        const lane = { spec, retries, matches };
+        // Retries are never first deliveries of an event; only the event consumer's lane may skip reads.
+        const first = retries ? undefined : new FirstDeliveries(async () => {
+          const info = await jsm.streams.info(spec.route.stream);
+          return info.state.last_seq;
+        });
+        const lane: Lane = { spec, retries, matches, first };
+        if (first) firsts.add(first);
         loops.push(follow(lane, await open(lane)));
       }
     }
   };
+  // A connection lost or moved (a server restart, a lame-duck server) may bring back deliveries
+  // already made: every lane reads before its handlers until it knows what came after.
+  const firsts = new Set<FirstDeliveries>();
+  const connectionStatus = deps.connection.status();
+  (async () => {
+    for await (const status of connectionStatus) {
+      if (DISRUPTING.has(status.type)) { for (const first of firsts) first.disrupted(); }
+    }
+  })().catch(() => {});
   await add(specs);
 
   return {
@@ -346,6 +372,7 @@ export async function startConsumers(
       while (running.size > 0) await Promise.all([...running]);
       clearInterval(heartbeat);
       for (const sub of advisories.values()) sub.unsubscribe();
+      (connectionStatus as { stop?: () => void }).stop?.();
     },
   };
 }

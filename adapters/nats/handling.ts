@@ -7,9 +7,10 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstrea
 import type { Envelope, HandlerResult } from "../../driver/mod.ts";
 import type { ConsumeDeps } from "./consumer.ts";
 import { deadSubject, keyToken } from "./names.ts";
-import { readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
+import { type EventOutcome, readOutcome, updateOutcome, type Versioned, withResult } from "./outcome.ts";
 import { publishRetry } from "./publish.ts";
 import type { ConsumerSpec } from "./setup.ts";
+import type { FirstDeliveries } from "./fresh.ts";
 
 const NONE: Versioned = { value: undefined, seq: 0 };
 const encoder = new TextEncoder();
@@ -26,6 +27,8 @@ export interface Lane {
   readonly spec: ConsumerSpec;
   readonly retries: boolean;
   readonly matches: (name: string) => boolean;
+  /** On the event consumer's lane: which first deliveries run without the outcome read. */
+  readonly first?: FirstDeliveries;
 }
 
 /**
@@ -40,7 +43,8 @@ function shouldRun(lane: Lane, previous: HandlerResult | undefined, now: number,
 
 /**
  * Handles one message for one handler: holds back early arrivals with a delayed nak, reads the
- * event's outcome, runs the handler while telling the server it is still working, then saves its result:
+ * event's outcome (not for a first delivery the lane trusts, see `fresh.ts`), runs the handler
+ * while telling the server it is still working, then saves its result:
  * a retry soon is a delayed nak, a later one a message on the handler's retry subject. Only the
  * handler's run takes one of the process's `handlers` slots, not the reads and writes around it.
  */
@@ -57,9 +61,11 @@ export async function handle(
   const early = envelope.due - now();
   if (early > 2) return msg.nak(early);
   const key = lane.spec.key;
-  // Read even on a first delivery: after a server crash a consumer may deliver again with a
-  // count of 1, and only the outcome says the handler already ran.
-  let known = await readOutcome(jsm, names, envelope.id);
+  // A first delivery that no disruption can have repeated goes straight to its handler (fresh.ts):
+  // after a server crash a consumer may deliver again with a count of 1, and only the outcome
+  // says the handler already ran.
+  const trusted = envelope.delay === 0 && lane.first?.trusts(msg, envelope.name) === true;
+  let known = trusted ? NONE : await readOutcome(jsm, names, envelope.id);
   if (known.value?.cancelled !== undefined) return msg.ack();
   if (envelope.delay > 0 && known.value?.started === undefined) {
     // A delayed event can be cancelled until a handler starts: the start and a cancel are two
@@ -86,14 +92,15 @@ export async function handle(
   } finally {
     handlers.leave();
   }
-  await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
+  const saved = await save(msg, envelope, attempt, key, result, known, deps, js, jsm);
+  if (trusted && saved && Object.keys(saved.handlers).some((k) => k !== key)) lane.first?.shared(envelope.name);
 }
 
 /**
  * Saves what a handler did: its next attempt when due later than the lead, its result in the
  * outcome, and a dead letter; then acks, or naks for a retry soon. The handler ran, so each
  * write is tried again through a short outage (the message is kept meanwhile) rather than given
- * up and the handler run again.
+ * up and the handler run again. Returns the outcome written.
  */
 async function save(
   msg: JsMsg,
@@ -105,7 +112,7 @@ async function save(
   deps: ConsumeDeps,
   js: JetStreamClient,
   jsm: JetStreamManager,
-): Promise<void> {
+): Promise<EventOutcome | undefined> {
   const { names, now, lead } = deps;
   const wait = result.status === "failed" ? (result.nextAt ?? now()) - now() : 0;
   if (result.status === "failed" && wait > lead) {
@@ -129,6 +136,7 @@ async function save(
   }
   if (result.status === "failed" && wait <= lead) msg.nak(Math.max(0, wait));
   else msg.ack();
+  return outcome?.value;
 }
 
 /** Tries a write again with backoff for about 25 s before giving up. */

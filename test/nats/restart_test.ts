@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { NatsConnectionLike } from "../../adapters/nats/mod.ts";
 import { createBus, type Event } from "../../mod.ts";
 import { afterAll, describe, eventually, sleep, test } from "../lib/t.ts";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { connect as tcpConnect } from "@nats-io/transport-node";
 import { freshPrefix, reach, testDriver } from "./helpers.ts";
 import { startNatsServer } from "./server.ts";
@@ -101,6 +101,46 @@ describe("nats restarts", () => {
     assert.deepEqual(new Set(runs.keys()), new Set(ids));
     assert.deepEqual([...runs.values()].filter((n) => n !== 1), [], "an event was delivered twice");
     await Promise.all([survivor.stop(), doomed.stop().catch(() => {})]);
+  }, 30_000);
+
+  test("a consumer that delivers finished events again as first deliveries does not run them again", async () => {
+    // What a server restarted from a consumer state older than its last acks does, made
+    // deterministic: the handler's consumer is made again by hand to deliver the stream from its
+    // start, so every finished event comes back with a delivery count of 1. The process pulls on,
+    // and its first deliveries skip the outcome read only for messages stored after it knew of
+    // the disruption (adapters/nats/fresh.ts).
+    const prefix = freshPrefix();
+    const admin = await tcpConnect({ servers: server.tcpUrl });
+    const jsm = await jetstreamManager(admin);
+    const bus = createBus({ driver: testDriver(server, { prefix }) });
+    const runs = new Map<number, number>();
+    bus.on("invoice.sent", (event) => {
+      const i = (event.body as { i: number }).i;
+      runs.set(i, (runs.get(i) ?? 0) + 1);
+    });
+    await bus.start();
+    const first = await bus.publishBatch(Array.from({ length: 50 }, (_, i) => ({ name: "invoice.sent", body: { i } })));
+    await eventually(() => runs.size === 50, 10_000);
+    const stream = `${prefix.toUpperCase()}_EVENTS`;
+    const infos = [];
+    for await (const c of jsm.consumers.list(stream)) infos.push(c);
+    const events = infos.find((c) => c.name.startsWith("h_"))!;
+    await jsm.consumers.delete(stream, events.name);
+    const { opt_start_time: _, ...config } = events.config;
+    await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.All });
+    const later = await bus.publishBatch(
+      Array.from({ length: 50 }, (_, i) => ({ name: "invoice.sent", body: { i: 50 + i } })),
+    );
+    await eventually(() => runs.size === 100, 10_000);
+    await sleep(1_000); // time for any of the first 50 to come back
+    assert.deepEqual([...runs.entries()].filter(([, n]) => n !== 1), [], "a finished event ran again");
+    for (const id of [first[0], later[0]]) {
+      const record = await bus.get(id);
+      assert.equal(record?.status, "done");
+      assert.equal(Object.values(record!.handlers)[0].attempts, 1);
+    }
+    await bus.stop();
+    await admin.close();
   }, 30_000);
 
   test("a handler whose consumers or stream were deleted takes new events again", async () => {
