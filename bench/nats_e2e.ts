@@ -3,9 +3,10 @@
  * server, transport, 100 publishes in flight), against two nats.js peers:
  * 1. the raw loop: `js.publish` to one subject, a durable consumer, `ack`;
  * 2. the same JetStream operations as edgebus, made with nats.js's own calls: the publish as a
- *    compare-and-set on the event's own subject with a message id, and per message a direct get
- *    of the event's outcome, a compare-and-set write of it, then the ack. This is the floor of
- *    edgebus's data model (an outcome read and written per handler run), apart from its code.
+ *    compare-and-set on the event's own subject with a message id, and per message a
+ *    compare-and-set write of the event's outcome (on "nothing yet": a first delivery skips the
+ *    read), then the ack. This is the floor of edgebus's data model (an outcome written per
+ *    handler run), apart from its code.
  *
  * With 100 publishes in flight, a consumer slower than the publisher falls behind, and the
  * latency figures then measure the backlog. The paced rows publish at a fixed rate that every
