@@ -230,6 +230,7 @@ export async function startConsumers(
         msg.nak();
         continue;
       }
+      lane.first?.delivered(msg);
       const envelope = readEnvelope(msg.string());
       if (!envelope) {
         msg.term(); // not an edgebus event: never redeliver it

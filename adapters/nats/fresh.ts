@@ -53,17 +53,28 @@ export class FirstDeliveries {
   }
 
   /**
-   * Whether a delivery of an event named `name` may skip the outcome read.
+   * Notes a message delivered on the lane, whatever becomes of it: a consumer sequence at or
+   * below one seen before means JetStream hands out deliveries again.
+   *
+   * @param msg the delivered message
+   */
+  delivered(msg: JsMsg): void {
+    const { deliverySequence } = msg.info;
+    if (deliverySequence <= this.#lastDelivery) this.disrupted();
+    this.#lastDelivery = deliverySequence;
+  }
+
+  /**
+   * Whether a delivery (already noted by {@linkcode delivered}) of an event named `name` may
+   * skip the outcome read.
    *
    * @param msg the delivered message
    * @param name the event's name
    * @returns true when it is a first delivery stored after the latest disruption
    */
   trusts(msg: JsMsg, name: string): boolean {
-    const { deliveryCount, streamSequence, deliverySequence } = msg.info;
-    if (deliverySequence <= this.#lastDelivery) this.disrupted();
-    this.#lastDelivery = deliverySequence;
     if (this.#below === Infinity) this.#learn();
+    const { deliveryCount, streamSequence } = msg.info;
     return deliveryCount === 1 && streamSequence > this.#below && !this.#shared.has(name);
   }
 
